@@ -12,7 +12,7 @@
  * `report`, all bounded in time.
  */
 import { spawn, spawnSync, execFileSync, type ChildProcess } from "node:child_process";
-import { accessSync, constants, readlinkSync } from "node:fs";
+import { accessSync, constants, readlinkSync, writeSync } from "node:fs";
 
 /** Env var carrying the parent's `readlink /proc/self/ns/net` into the namespace. */
 export const PARENT_NS_ENV = "XS_TCPIP_PARENT_NETNS";
@@ -439,7 +439,17 @@ export async function waitFor(
 
 /** Prints one machine-readable result line for the parent (`parseReport`). */
 export function report(result: unknown): void {
-  process.stdout.write(RESULT_PREFIX + JSON.stringify(result) + "\n");
+  // Synchronous and complete even if the pipe is full and process.exit() follows at once.
+  const bytes = Buffer.from(RESULT_PREFIX + JSON.stringify(result) + "\n");
+  let off = 0;
+  for (let tries = 0; off < bytes.length && tries < 100_000; tries++) {
+    try {
+      off += writeSync(1, bytes, off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1); // 1 ms, then retry
+    }
+  }
 }
 
 /**
