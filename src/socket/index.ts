@@ -1,0 +1,4 @@
+/** The ECMA-419 socket classes (embedded:io/socket/*) and the platform's default-stack registry. */
+export { TCP, type TCPOptions, type TCPWriteOptions, type TCPFormat } from "./tcp.js";
+export { Listener, type ListenerOptions } from "./listener.js";
+export { setDefaultStack, clearDefaultStack, defaultStack, defaultClock, type Clock } from "./default-stack.js";
