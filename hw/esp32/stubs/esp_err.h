@@ -1,0 +1,18 @@
+/* Declarations from ESP-IDF v6.0.1 components/esp_common/include/esp_err.h (subset). */
+#pragma once
+#include <stddef.h>
+
+typedef int esp_err_t;
+
+#define ESP_OK          0
+#define ESP_FAIL        -1
+#define ESP_ERR_NO_MEM              0x101
+#define ESP_ERR_INVALID_ARG         0x102
+#define ESP_ERR_INVALID_STATE       0x103
+#define ESP_ERR_INVALID_SIZE        0x104
+#define ESP_ERR_NOT_FOUND           0x105
+#define ESP_ERR_NOT_SUPPORTED       0x106
+#define ESP_ERR_TIMEOUT             0x107
+#define ESP_ERR_WIFI_BASE           0x3000
+
+const char *esp_err_to_name(esp_err_t code);
