@@ -221,7 +221,11 @@ export class Stack {
     c.icmpInMsgs++;
     if (!m.aim(b, at, len) || !m.checksumOk()) { c.icmpInErrors++; return; }
     const type = m.type();
-    if (type === ICMP_ECHO_REPLY) { c.icmpInEchoReps++; return; }
+    if (type === ICMP_ECHO_REPLY) {
+      c.icmpInEchoReps++;
+      if (this.onEchoReply !== null) this.onEchoReply(src, m.id(), m.seq(), m.dataLen());
+      return;
+    }
     if (type === ICMP_DEST_UNREACH) { c.icmpInDestUnreachs++; return; }
     if (type !== ICMP_ECHO_REQUEST) return;
     c.icmpInEchos++;
@@ -233,6 +237,23 @@ export class Stack {
     for (let k = 0; k < dataLen; k++) t[to + k] = b[from + k];
     emitIcmpEcho(t, TX_L4, ICMP_ECHO_REPLY, m.id(), m.seq(), dataLen);
     if (this.sendIp(src, PROTO_ICMP, 8 + dataLen, 0)) { c.icmpOutMsgs++; c.icmpOutEchoReps++; }
+  }
+
+  /** Observer of ICMP echo replies (ping); null = none. Called from input(). */
+  onEchoReply: ((src: number, id: number, seq: number, dataLen: number) => void) | null = null;
+
+  /**
+   * Send an ICMP echo request (ping) with `dataLen` pattern bytes. Returns true when it was handed to
+   * the driver or queued for ARP resolution.
+   */
+  ping(dst: number, id: number, seq: number, dataLen: number, now: number): boolean {
+    if (!Number.isInteger(dataLen) || dataLen < 0 || TX_L4 + 8 + dataLen > this.tx.length) throw new RangeError("ping: bad data length");
+    const t = this.tx, to = TX_L4 + 8;
+    for (let k = 0; k < dataLen; k++) t[to + k] = k & 0xff;
+    emitIcmpEcho(t, TX_L4, ICMP_ECHO_REQUEST, id & 0xffff, seq & 0xffff, dataLen);
+    const ok = this.sendIp(dst >>> 0, PROTO_ICMP, 8 + dataLen, now);
+    if (ok) this.counters.icmpOutMsgs++;
+    return ok;
   }
 
   /** ICMP destination unreachable for the datagram whose IP header starts at b[ipAt] (rate-limited). */
@@ -317,6 +338,12 @@ export class Stack {
     if (this.onTransmit !== null) this.onTransmit(b, at, len, ok);
     return ok;
   }
+
+  /**
+   * Called when work became pending outside input()/poll() (e.g. a socket method queued a callback):
+   * the platform should call poll() soon. Null = the platform polls often enough anyway.
+   */
+  onWake: (() => void) | null = null;
 
   /** Observer of every transmitted frame (the console's trace ring); null = none. */
   onTransmit: ((b: Uint8Array, at: number, len: number, ok: boolean) => void) | null = null;

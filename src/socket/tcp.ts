@@ -158,7 +158,7 @@ class Conn implements TcbOwner {
   drained(t: Tcb): void {
     if (this.errDeferred && t.rcvLen === 0 && !this.delivering) {
       t.events |= EV_ERROR;
-      this.tcp.pendingWork = true;
+      this.tcp.requestPoll();
     }
   }
 
@@ -228,7 +228,7 @@ export class TCP {
       if (t.rcvLen > 0) ev |= EV_READABLE;
       if (t.state === CLOSED || t.finRcvd) ev |= EV_ERROR;
       t.events |= ev;
-      if (ev !== 0) c.tcp.pendingWork = true;
+      if (ev !== 0) c.tcp.requestPoll();
     } else {
       const port = portValue(o.port, 1);
       const ip = resolveRemote(o);

@@ -46,8 +46,20 @@ export function segmentArrives(tcp: Tcp, t: Tcb, now: number): void {
   // A zero-window probe (or keepalive) carrying data we cannot take still gets an ACK below.
   if (!ok) {
     if ((flags & RST) !== 0) { c.tcpInRstOutOfWindow++; return; }
-    // Duplicate SYN in SYN-RECEIVED: the SYN-ACK was lost, send it again.
     if (t.state === SYN_RECEIVED && (flags & SYN) !== 0 && seq === t.irs) {
+      // Simultaneous open (RFC 9293 §3.5 figure 8): the peer's SYN,ACK acknowledging our SYN completes it.
+      if ((flags & ACK) !== 0 && seqLt(t.sndUna, ack) && seqLe(ack, t.sndMax)) {
+        established(tcp, t, now);
+        t.sndUna = ack;
+        t.sndWnd = s.window(); // a SYN's window is never scaled (RFC 7323 §2.2)
+        t.maxSndWnd = t.sndWnd;
+        t.sndWl1 = seq; t.sndWl2 = ack;
+        t.lastRecv = now;
+        t.ackNow = true;
+        output(tcp, t, now);
+        return;
+      }
+      // Duplicate SYN in SYN-RECEIVED: the SYN-ACK was lost, send it again.
       sendSegment(tcp, t, t.iss, SYN | ACK, 0, now);
       return;
     }
@@ -83,20 +95,9 @@ export function segmentArrives(tcp: Tcp, t: Tcb, now: number): void {
     }
   }
 
-  // Trim to the window: bytes before RCV.NXT (incl. a SYN) and after the right edge (incl. a FIN).
-  let fin = (flags & FIN) !== 0;
-  let syn = (flags & SYN) !== 0;
-  if (seqLt(seq, rcvNxt)) {
-    let skip = seqDiff(rcvNxt, seq);
-    if (syn) { syn = false; skip--; seq = seqAdd(seq, 1); }
-    if (skip > dataLen) { skip = dataLen; }
-    dataAt += skip; dataLen -= skip; seq = seqAdd(seq, skip);
-  }
-  const room = seqDiff(seqAdd(rcvNxt, wnd), seq);
-  if (dataLen > room) { dataLen = room > 0 ? room : 0; fin = false; c.tcpInDataTrimmed++; }
-
-  // Fourth: SYN in a synchronized state (RFC 5961 §4, RFC 9293 §3.10.7.4): challenge ACK.
-  if (syn) {
+  // Fourth (checked before trimming, so that a SYN just below RCV.NXT cannot slip through as an old
+  // byte): SYN in a synchronized state, RFC 5961 §4.2 / RFC 9293 §3.10.7.4 -> challenge ACK.
+  if ((flags & SYN) !== 0) {
     if (t.state === SYN_RECEIVED && t.listener >= 0 && !t.accepted) {
       t.orphan = true; tcp.release(t, ERR_NONE); // passive: back to LISTEN
       return;
@@ -104,6 +105,16 @@ export function segmentArrives(tcp: Tcp, t: Tcb, now: number): void {
     if (tcp.challengeAllowed(now)) sendAck(tcp, t, now);
     return;
   }
+
+  // Trim to the window: bytes before RCV.NXT and after the right edge (incl. a FIN).
+  let fin = (flags & FIN) !== 0;
+  if (seqLt(seq, rcvNxt)) {
+    let skip = seqDiff(rcvNxt, seq);
+    if (skip > dataLen) { skip = dataLen; }
+    dataAt += skip; dataLen -= skip; seq = seqAdd(seq, skip);
+  }
+  const room = seqDiff(seqAdd(rcvNxt, wnd), seq);
+  if (dataLen > room) { dataLen = room > 0 ? room : 0; fin = false; c.tcpInDataTrimmed++; }
 
   // Fifth: ACK.
   if ((flags & ACK) === 0) return;
@@ -274,7 +285,7 @@ function processAck(tcp: Tcp, t: Tcb, seq: number, ack: number, dataLen: number,
     if (t.inFlight() === 0) { if (!t.persisting) tcp.setTimer(t, T_RTX, Infinity); }
     else if (!t.inRecovery) tcp.setTimer(t, T_RTX, now + t.rto);
     acked = 0;
-  } else if (ack === t.sndUna && dataLen === 0 && !fin && win === t.sndWnd && flight > 0) {
+  } else if (ack === t.sndUna && dataLen === 0 && !fin && win === t.sndWnd && win !== 0 && flight > 0 && !t.persisting) {
     // RFC 5681 §2 duplicate ACK.
     t.dupAcks++;
     if (t.dupAcks === 3 && !t.inRecovery) {
@@ -299,7 +310,9 @@ function processAck(tcp: Tcp, t: Tcb, seq: number, ack: number, dataLen: number,
     t.sndWl2 = ack;
     if (win > t.maxSndWnd) t.maxSndWnd = win;
     if (win > 0 && t.persisting) {
+      // The window opened: a probe byte not acknowledged is simply sent again with the data.
       t.persisting = false;
+      if (t.inFlight() <= 1) t.sndNxt = t.sndUna;
       tcp.setTimer(t, T_RTX, t.inFlight() > 0 ? now + t.rto : Infinity);
     }
   }
@@ -317,7 +330,7 @@ function processAck(tcp: Tcp, t: Tcb, seq: number, ack: number, dataLen: number,
 
 /** Resend one segment from SND.UNA (fast retransmit, partial ACK). */
 function retransmitFirst(tcp: Tcp, t: Tcb, now: number): void {
-  const smss = tcp.effMss(t);
+  const smss = tcp.payloadMax(t);
   let len = seqDiff(t.sndMax, t.sndUna);
   let flags = ACK;
   if (t.finSent && seqGt(t.sndMax, t.finSeq)) len--;

@@ -116,9 +116,13 @@ export function sendSegment(tcp: Tcp, t: Tcb, seq: number, flags: number, dataLe
   return true;
 }
 
-/** Send a bare ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> now. */
+/**
+ * Send a bare ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> now. While retransmitting after a timeout
+ * SND.NXT has gone back; a pure ACK carries the highest sequence sent instead (as BSD does), or the
+ * peer, which has seen that data, finds it unacceptable and never reads its acknowledgment.
+ */
 export function sendAck(tcp: Tcp, t: Tcb, now: number): void {
-  sendSegment(tcp, t, t.sndNxt, ACK, 0, now);
+  sendSegment(tcp, t, seqGt(t.sndMax, t.sndNxt) ? t.sndMax : t.sndNxt, ACK, 0, now);
 }
 
 /** A RST not tied to a Tcb (RFC 9293 §3.10.7.1, or abort). No options. */
@@ -129,12 +133,11 @@ export function sendRst(tcp: Tcp, src: number, dst: number, sport: number, dport
   tcp.c.tcpOutRsts++;
 }
 
-/** A control segment not tied to a Tcb (RST, TIME-WAIT ACK). `o.tsVal` is filled from `now`. */
+/** A control segment not tied to a Tcb (RST, TIME-WAIT ACK); the caller fills the options. */
 export function sendControl(tcp: Tcp, src: number, dst: number, sport: number, dport: number, seq: number, ack: number,
   flags: number, window: number, o: TcpOptions, now: number): void {
   const stack = tcp.stack;
   const b = stack.tx;
-  if (o.hasTs) o.tsVal = Math.floor(now) >>> 0;
   const optLen = emitTcpOptions(b, TX_L4 + TCP_HLEN, o, false);
   emitTcp(b, TX_L4, sport, dport, seq >>> 0, ack >>> 0, flags, window, optLen);
   fillTcpChecksum(b, TX_L4, TCP_HLEN + optLen, src, dst);
@@ -183,6 +186,7 @@ export function output(tcp: Tcp, t: Tcb, now: number): void {
   const canSendData = st === ESTABLISHED || st === CLOSE_WAIT || st === FIN_WAIT_1 || st === CLOSING || st === LAST_ACK;
   if (canSendData) {
     const smss = tcp.effMss(t);
+    const maxLen = tcp.payloadMax(t);
     // RFC 5681 §4.1: restart after an idle period longer than the RTO.
     if (t.inFlight() === 0 && now - t.lastSend > t.rto && t.cwnd > 0) {
       const iw = Math.min(4 * smss, Math.max(2 * smss, 4380));
@@ -197,12 +201,12 @@ export function output(tcp: Tcp, t: Tcb, now: number): void {
       let wnd = t.sndWnd < t.cwnd + extra ? t.sndWnd : t.cwnd + extra;
       if (t.persisting) wnd = 0;
       const usable = wnd - flight;
-      let len = unsent < smss ? unsent : smss;
+      let len = unsent < maxLen ? unsent : maxLen;
       if (len > usable) len = usable > 0 ? usable : 0;
       const finNow = t.finQueued && !t.finSent && len === unsent;
       if (len > 0) {
         // Sender SWS avoidance + Nagle (RFC 9293 §3.8.6.2.1, RFC 896).
-        const full = len === smss;
+        const full = len === maxLen;
         const allQueued = len === unsent;
         const nagleOk = t.noDelay || flight === 0 || t.finQueued;
         const bigEnough = t.maxSndWnd > 0 && len >= (t.maxSndWnd >> 1);

@@ -14,7 +14,7 @@ import { segmentArrives } from "./input.js";
 import { output, sendControl, sendRst } from "./output.js";
 import { seqAdd, seqGt } from "./seq.js";
 import {
-  CLOSE_WAIT, CLOSED, ERR_ABORTED, ERR_NONE, ERR_TIMEOUT, ESTABLISHED, EV_ACCEPT, EV_ERROR, FIN_WAIT_2,
+  CLOSE_WAIT, CLOSED, ERR_ABORTED, ERR_CLOSED, ERR_NONE, ERR_TIMEOUT, ESTABLISHED, EV_ACCEPT, EV_ERROR, FIN_WAIT_2,
   LAST_ACK, SYN_RECEIVED, SYN_SENT, T_COUNT, T_DELACK, T_KEEPALIVE, T_LINGER, T_RTX, Tcb, type TcbOwner,
 } from "./tcb.js";
 import { onDelayedAck, onKeepAlive, onRetransmitTimeout } from "./timers.js";
@@ -56,6 +56,8 @@ export class Tcp {
   readonly twExpires: Float64Array;
   readonly twTsRecent: Float64Array;
   readonly twRcvWnd: Uint16Array;
+  /** The connection's timestamp clock offset: TIME-WAIT ACKs keep TSval monotonic (RFC 7323 §5.4). */
+  readonly twTsOffset: Float64Array;
   /** Bit 0: in use; bit 1: timestamps on. */
   readonly twFlags: Uint8Array;
 
@@ -97,6 +99,7 @@ export class Tcp {
     this.twExpires = new Float64Array(tw);
     this.twTsRecent = new Float64Array(tw);
     this.twRcvWnd = new Uint16Array(tw);
+    this.twTsOffset = new Float64Array(tw);
     this.twFlags = new Uint8Array(tw);
     stack.driver.random(seed);
     this.nextEphemeral = 49152 + (((seed[0] << 8) | seed[1]) % 16384);
@@ -179,6 +182,7 @@ export class Tcp {
     t.rcvMss = this.ourMss();
     t.rcvScale = this.rcvShift;
     t.tsOffset = (this.isnHash.hash(remoteIp, localPort, remotePort) & 0xffff) * 65536;
+    t.tsRtxFloor = (Math.floor(now) + t.tsOffset) >>> 0;
     t.lastRecv = now;
     t.lastSend = now;
     t.ssthresh = 0x7fffffff;
@@ -245,9 +249,16 @@ export class Tcp {
     t.lastRecv = now;
   }
 
-  /** Payload bytes per full-sized segment we send (MSS less the timestamp option). */
+  /** Payload bytes per full-sized segment we send (MSS less the timestamp option): SMSS for cc. */
   effMss(t: Tcb): number {
     return t.tsOk ? t.mss - 12 : t.mss;
+  }
+
+  /** Payload that fits in the next segment: MSS less every option it carries now (TS, SACK blocks). */
+  payloadMax(t: Tcb): number {
+    let opt = t.tsOk ? 12 : 0;
+    if (t.sackOk && t.oooCount > 0) opt += 4 + 8 * Math.min(t.oooCount, t.tsOk ? 3 : 4);
+    return t.mss - opt;
   }
 
   // ------------------------------------------------------------------ TIME-WAIT (compact records)
@@ -272,10 +283,11 @@ export class Tcp {
       this.twLocalPort[w] = t.localPort;
       this.twRemotePort[w] = t.remotePort;
       this.twRemoteIp[w] = t.remoteIp;
-      this.twSndNxt[w] = t.sndNxt;
+      this.twSndNxt[w] = seqGt(t.sndMax, t.sndNxt) ? t.sndMax : t.sndNxt;
       this.twRcvNxt[w] = t.rcvNxt;
       this.twExpires[w] = now + this.cfg.timeWaitMs;
       this.twTsRecent[w] = t.tsRecent;
+      this.twTsOffset[w] = t.tsOffset;
       this.twRcvWnd[w] = Math.min(65535, t.rcvSpace() >> t.rcvScale);
       this.twFlags[w] = 1 | (t.tsOk ? 2 : 0);
     }
@@ -298,13 +310,16 @@ export class Tcp {
       this.twFlags[w] = 0;
       return false;
     }
-    // Retransmitted FIN (or anything else): ACK it; a FIN restarts the 2MSL timer.
+    // RFC 9293 §3.10.7.4: the only thing that can arrive is a retransmission of the remote FIN:
+    // ACK it and restart the 2MSL timeout. An in-sequence bare ACK needs no answer (answering it
+    // would start an ACK loop with a peer that is in TIME-WAIT too); anything else gets an ACK.
     if (s.has(0x01)) this.twExpires[w] = now + this.cfg.timeWaitMs;
+    else if (s.seq() === rcvNxt && s.dataLen() === 0) return true;
     const o = this.outOpts;
     o.clear();
     if ((this.twFlags[w] & 2) !== 0) {
       o.hasTs = true;
-      o.tsVal = 0; // filled by sendControl from the time
+      o.tsVal = (Math.floor(now) + this.twTsOffset[w]) >>> 0;
       o.tsEcr = this.opts.hasTs ? this.opts.tsVal : this.twTsRecent[w];
     }
     sendControl(this, this.stack.address, this.twRemoteIp[w], this.twLocalPort[w], this.twRemotePort[w],
@@ -339,28 +354,56 @@ export class Tcp {
         continue;
       }
       t.events = 0;
-      t.owner.deliver(ev);
+      this.deliverTo(t.owner, ev);
     }
     for (let l = 0; l < this.lEvents.length; l++) {
       const ev = this.lEvents[l];
       if (ev === 0) continue;
       this.lEvents[l] = 0;
       const o = this.lOwner[l];
-      if (o !== null) o.deliver(ev);
+      if (o !== null) this.deliverTo(o, ev);
     }
+    this.pendingWork = false;
     // Next deadline: timers, TIME-WAIT expiry.
     for (let i = 0; i < tcbs.length; i++) {
+      // Events raised during delivery (even on a CLOSED block a socket still holds) need another pass.
+      if (tcbs[i].events !== 0 && tcbs[i].owner !== null) next = now;
       if (tcbs[i].state === CLOSED) continue;
       const base = i * T_COUNT;
       for (let k = 0; k < T_COUNT; k++) if (due[base + k] < next) next = due[base + k];
-      if (tcbs[i].events !== 0 && tcbs[i].owner !== null) next = now;
+      if (tcbs[i].dirty) next = now;
     }
+    for (let l = 0; l < this.lEvents.length; l++) if (this.lEvents[l] !== 0 && this.lOwner[l] !== null) next = now;
+    if (this.pendingWork) next = now;
     for (let w = 0; w < this.twCount; w++) {
       if ((this.twFlags[w] & 1) === 0) continue;
       if (this.twExpires[w] <= now) { this.twFlags[w] = 0; continue; }
       if (this.twExpires[w] < next) next = this.twExpires[w];
     }
     return next;
+  }
+
+  /** Call a socket's deliver(); an exception in application code is counted, not propagated. */
+  private deliverTo(o: TcbOwner | ListenerOwner, ev: number): void {
+    try {
+      o.deliver(ev);
+    } catch (e) {
+      this.callbackErrors++;
+      this.lastCallbackError = e;
+    }
+  }
+  /** Exceptions thrown by application callbacks (counted; the stack keeps running). */
+  callbackErrors = 0;
+  lastCallbackError: unknown = null;
+
+  /**
+   * Work became pending outside poll() (a socket method raised an event): ask the platform to poll
+   * soon through stack.onWake, if it set one.
+   */
+  requestPoll(): void {
+    this.pendingWork = true;
+    const w = this.stack.onWake;
+    if (w !== null) w();
   }
 
   setTimer(t: Tcb, k: number, at: number): void { this.due[t.id * T_COUNT + k] = at; }
@@ -394,7 +437,8 @@ export class Tcp {
     if (t.state === ESTABLISHED || t.state === CLOSE_WAIT) { /* tcpCurrEstab is derived */ }
     t.state = CLOSED;
     for (let k = 0; k < T_COUNT; k++) this.due[t.id * T_COUNT + k] = Infinity;
-    if (err !== ERR_NONE && t.error === ERR_NONE) t.error = err;
+    // A reset or timeout supersedes a clean close that was not yet reported.
+    if (err !== ERR_NONE && (t.error === ERR_NONE || t.error === ERR_CLOSED)) t.error = err;
     if (!t.orphan && t.owner !== null) { t.events |= EV_ERROR; this.pendingWork = true; }
     else if (!t.accepted && t.listener >= 0) { t.owner = null; t.events = 0; }
     if (t.orphan) { t.owner = null; t.events = 0; }

@@ -1,4 +1,4 @@
-/** The platform default stack registry, and a core gap the sockets rely on (see the skipped test). */
+/** The platform default stack registry, and the poll() deadline the sockets rely on. */
 import assert from "node:assert/strict";
 import { clearDefaultStack, setDefaultStack } from "../../src/socket/default-stack.js";
 import { Listener } from "../../src/socket/listener.js";
@@ -26,11 +26,9 @@ describe("socket/default-stack", () => {
   });
 });
 
-// Core gap (src/tcp/tcp.ts Tcp.poll): events raised on a CLOSED Tcb that still has an owner, while
-// poll() is delivering (e.g. a socket adopted inside a callback whose connection was already reset),
-// do not make poll() return `now`; they wait for an unrelated wake-up. Tcp.pendingWork is set for
-// this but nothing reads it. Run with CORE_BUGS=1.
-(process.env.CORE_BUGS ? describe : describe.skip)("core gap: poll() deadline with events on a CLOSED Tcb", () => {
+// Events raised on a CLOSED Tcb that still has an owner, while poll() is delivering (e.g. a socket
+// adopted inside a callback whose connection was already reset), must make poll() return `now`.
+describe("poll() deadline with events on a CLOSED Tcb", () => {
   it("poll() returns now when a CLOSED Tcb owned by a socket has undelivered events", () => {
     const env = makeEnv(5);
     const tcbs = env.A.tcp.tcbs;
