@@ -434,3 +434,22 @@ export function firstFlash(startServers: StartServers, args: ScenarioArgs): Reco
     logs: sb.logs,
   };
 }
+
+/** Kept alive so a heap measurement after bringUp() sees everything it made. */
+const keep: unknown[] = [];
+
+/**
+ * Only the bring-up: a board with the stack (static address, so no DHCP server node) and the example's
+ * servers, kept alive. glue.test.ts measures the XS slots it adds (the device's RAM heap, since the
+ * modules themselves are preloaded into flash there).
+ */
+export function bringUp(startServers: StartServers, args: { netif: "ethernet" | "wifi" }): Record<string, unknown> {
+  const config: Record<string, unknown> = args.netif === "wifi"
+    ? { netif: "wifi", ssid: "TestNet", password: "x", ip: "192.0.2.50" }
+    : { netif: "ethernet", ip: "192.0.2.50" };
+  const sb = simBoard(1, config);
+  sb.run(() => sb.board.driver.linkUp, 1000, "link");
+  const servers = startServers({});
+  keep.push(sb, servers);
+  return { arenaBytes: sb.board.stack.arena.buffer.byteLength };
+}

@@ -14,7 +14,7 @@ import {
   EspDriver, type NativeInterface, STAT_COUNT, STAT_TX_FRAMES, TX_DOWN, TX_ERROR, TX_NO_ROOM, TX_OK,
 } from "../../hw/esp32/driver.js";
 import { monotonic, PlatformLoop, type Scheduler } from "../../hw/esp32/loop.js";
-import { REPO_ROOT, XsWorker } from "../helpers/xs.js";
+import { liveSlotDelta, REPO_ROOT, XsWorker } from "../helpers/xs.js";
 
 // ------------------------------------------------------------------ settings
 
@@ -272,7 +272,7 @@ async function bundleBoardSim(format: "esm" | "iife"): Promise<string> {
   return out.text;
 }
 
-type Scenarios = { firstFlash(args: unknown): Record<string, unknown> };
+type Scenarios = { firstFlash(args: unknown): Record<string, unknown>; bringUp(args: unknown): Record<string, unknown> };
 
 describe("hw/esp32 board on the simulator (fake native layer, example servers)", function () {
   this.timeout(300000);
@@ -334,5 +334,18 @@ describe("hw/esp32 board on the simulator (fake native layer, example servers)",
     check(inNode, "ethernet", "192.0.2.50");
     const inXs = await XsWorker.with(iife, async (w) => (await w.call<Record<string, unknown>>("firstFlash", args)).result);
     assert.deepEqual(inXs, JSON.parse(JSON.stringify(inNode)));
+  });
+
+  it("XS heap: slots added by the bring-up (board, minimal stack, servers) fit manifest.json's creation.heap", async () => {
+    const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, "manifest.json"), "utf8")) as { creation: { heap: { initial: number }; chunk: { initial: number } } };
+    for (const netif of ["ethernet", "wifi"]) {
+      const d = await XsWorker.with(iife, async (w) => liveSlotDelta(w, () => w.call("bringUp", { netif })));
+      // On the device the module code is preloaded into flash; what is allocated at bring-up is RAM.
+      // The delta also holds the simulator's own objects, so it over-counts a little.
+      console.log(`      ${netif}: bring-up adds ${d.slots} live XS slots (~${d.mcu32} bytes at 16 B/slot on the ESP32); ` +
+        `creation.heap.initial is ${manifest.creation.heap.initial} slots`);
+      assert.ok(d.slots > 100, "the measurement saw the bring-up");
+      assert.ok(d.slots < manifest.creation.heap.initial * 0.75, `${d.slots} slots leave too little of ${manifest.creation.heap.initial} for the app`);
+    }
   });
 });

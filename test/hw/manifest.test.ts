@@ -168,6 +168,13 @@ describe("manifest.json and hw/esp32/manifest.json (Moddable build of the stack 
     assert.deepEqual(excluded, [...EXCLUDED]);
   });
 
+  it("TypeScript options merged into mcconfig's tsconfig are real compiler options (es2022 target and lib)", () => {
+    const options = (lib as { typescript?: { tsconfig?: { compilerOptions?: Record<string, unknown> } } }).typescript?.tsconfig?.compilerOptions ?? {};
+    assert.deepEqual(options, { target: "es2022", lib: ["es2022"] });
+    const { errors } = ts.convertCompilerOptionsFromJson(options, REPO_ROOT);
+    assert.deepEqual(errors.map((e) => ts.flattenDiagnosticMessageText(e.messageText, "\n")), []);
+  });
+
   it("ESP-IDF components: esp_eth (the EMAC driver without the netif glue) and esp_wifi", () => {
     const deps = (lib.platforms?.esp32?.dependency ?? []).map((d) => d.idf);
     assert.ok(deps.includes("esp_eth") && deps.includes("esp_wifi"), String(deps));
