@@ -117,6 +117,7 @@ export class Stack {
     c.linkInFrames++;
     if (!(frame instanceof Uint8Array)) { c.ethTooShort++; return; }
     if (!(length <= frame.length)) length = frame.length; // also catches NaN
+    if (this.onReceive !== null) this.onReceive(frame, 0, length);
     if (!this.eth.aim(frame, 0, length)) { c.ethTooShort++; return; }
     const eth = this.eth;
     if (!eth.isMulticast() && !eth.dstIs(this.mac, 0)) { c.ethNotForUs++; return; }
@@ -347,6 +348,8 @@ export class Stack {
 
   /** Observer of every transmitted frame (the console's trace ring); null = none. */
   onTransmit: ((b: Uint8Array, at: number, len: number, ok: boolean) => void) | null = null;
+  /** Observer of every frame handed to input(), before any check (the console's trace ring); null = none. */
+  onReceive: ((b: Uint8Array, at: number, len: number) => void) | null = null;
 
   // ---------------------------------------------------------------- timers
 
