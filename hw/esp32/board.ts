@@ -86,6 +86,7 @@ export function startNetwork(config: { readonly [key: string]: unknown }, deps: 
   };
   const platformLoop = new PlatformLoop(stack, driver, clock, { onLink, afterTurn });
   loop = platformLoop;
+  stack.onWake = (): void => platformLoop.request();
   setDefaultStack(stack, clock);
   if (log !== null) {
     const m = Array.from(driver.mac, (b) => (b < 16 ? "0" : "") + b.toString(16)).join(":");
@@ -100,6 +101,7 @@ export function startNetwork(config: { readonly [key: string]: unknown }, deps: 
     loop: platformLoop,
     clock,
     close(): void {
+      stack.onWake = null;
       platformLoop.stop();
       driver.close();
     },

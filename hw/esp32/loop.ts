@@ -7,6 +7,8 @@
  * - The timer is a Scheduler (Moddable's Timer on the board, see esp32.ts; a virtual one in tests).
  * - A drain takes at most `drainMax` frames, so a flood cannot starve timers; when it hits the limit
  *   the timer is armed for "now".
+ * - Stack.onWake (work queued by a socket method outside a turn) arms the timer for "now": the turn
+ *   runs from the event loop, never inside the socket method that asked.
  * - The sleep between turns is capped at `maxSleepMs`: a wake-up lost because Moddable's message queue
  *   was full (counted natively as wakeFailures) delays frames by at most that much.
  * - monotonic(): Moddable's Time.ticks is a 32-bit millisecond count (it wraps after 49.7 days, and
@@ -45,6 +47,8 @@ export class PlatformLoop {
   /** Turns run, by cause. */
   wakes = 0;
   timers = 0;
+  /** Stack.onWake requests that armed the timer for "now". */
+  requests = 0;
   /** Exceptions caught in a turn (callbacks; the stack itself never throws). */
   errors = 0;
   lastError: unknown = null;
@@ -86,6 +90,21 @@ export class PlatformLoop {
   wake(): void {
     this.wakes++;
     this.turn();
+  }
+
+  /**
+   * Work became pending outside a turn (Stack.onWake: e.g. app code wrote to a socket from its own
+   * timer): run a turn soon, never from inside the caller (a socket method).
+   */
+  request(): void {
+    if (this.#stopped || this.#scheduler === null) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.requests++;
+    this.armedDelay = 0;
+    this.#scheduler.arm(0);
   }
 
   /** The timer fired. */

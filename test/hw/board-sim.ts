@@ -13,6 +13,7 @@ import { SimNetwork, type SimNode } from "../../host-sim/simnet.js";
 import type { Endpoint } from "../../host-sim/endpoint.js";
 import { Stack } from "../../src/stack.js";
 import { TCP } from "../../src/socket/tcp.js";
+import { Listener } from "../../src/socket/listener.js";
 import { ipToString } from "../../src/wire/bytes.js";
 import { startNetwork, type Board, type BoardDeps } from "../../hw/esp32/board.js";
 import {
@@ -393,7 +394,35 @@ export function firstFlash(startServers: StartServers, args: ScenarioArgs): Reco
   net.runFor(100);
   const http2 = httpGet(sb, pc, address);
 
-  // 7. Close: the interface is closed, the loop stops, late frames are dropped as "closed".
+  // 7. App code on the board connecting and writing from outside a turn (as from its own Timer):
+  //    Stack.onWake makes the loop run a turn at once, not at the next 1 s tick.
+  const hooked = board.stack.onWake !== null;
+  const requestsBefore = board.loop.requests;
+  let discarded = 0;
+  const sink = new Listener({
+    stack: pc, clock: () => net.now, port: 9,
+    onReadable(requests: number): void {
+      for (let i = 0; i < requests; i++) {
+        const from = this.read();
+        if (from === undefined) break;
+        new TCP({ from, onReadable(count: number): void { const d = this.read(count); if (d !== undefined) discarded += d.byteLength; } });
+      }
+    },
+  });
+  let writable = false;
+  const out = new TCP({ address: "192.0.2.10", port: 9, onWritable(): void { writable = true; } }); // the board's default stack
+  const t0 = net.now;
+  sb.run(() => writable, 5000, "the board's outgoing connection");
+  const connectMs = net.now - t0;
+  const t1 = net.now;
+  out.write(new Uint8Array(100)); // outside any turn
+  sb.run(() => discarded === 100, 5000, "100 bytes written from outside a turn");
+  const writeMs = net.now - t1;
+  out.close();
+  sink.close();
+  const appWrites = { connectMs, writeMs, requests: board.loop.requests - requestsBefore };
+
+  // 8. Close: the interface is closed, the loop stops, late frames are dropped as "closed".
   const stats = board.driver.stats();
   const turns = { wakes: board.loop.wakes, timers: board.loop.timers, errors: board.loop.errors };
   board.close();
@@ -427,6 +456,9 @@ export function firstFlash(startServers: StartServers, args: ScenarioArgs): Reco
     closed: board.driver.closed,
     armedAfterClose: sb.endpoint.scheduler === null || sb.endpoint.scheduler.at === Infinity ? "disarmed" : sb.endpoint.scheduler.at,
     turns,
+    onWakeHooked: hooked,
+    appWrites,
+    onWakeAfterClose: board.stack.onWake === null,
     loopErrors: board.loop.errors,
     internalErrors: board.stack.internalErrors,
     servers: servers.counts,

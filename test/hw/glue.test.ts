@@ -210,6 +210,31 @@ describe("hw/esp32 PlatformLoop", () => {
     assert.equal(t.s.arms.length, 4, "re-armed after every turn, the failing one too");
   });
 
+  it("request() (Stack.onWake) arms the timer for now, or repeats the running turn, never polls inside the caller", () => {
+    let requestInsidePoll = (): void => undefined;
+    const t = setup([5000, 5000, 5000, 5000]);
+    const stack = t.loop.stack as { poll(now: number): number };
+    const poll = stack.poll.bind(stack);
+    let depth = 0;
+    stack.poll = (now: number): number => {
+      depth++;
+      assert.equal(depth, 1, "poll is never re-entered");
+      requestInsidePoll();
+      const d = poll(now);
+      depth--;
+      return d;
+    };
+    t.loop.start(t.s);
+    assert.equal(t.polls.length, 1);
+    t.loop.request();
+    assert.equal(t.polls.length, 1, "not polled inside request()");
+    assert.deepEqual(t.s.arms, [1000, 0]);
+    requestInsidePoll = (): void => { requestInsidePoll = () => undefined; t.loop.request(); };
+    t.loop.fire();
+    assert.equal(t.polls.length, 3, "a request during a turn runs one more turn after it");
+    assert.equal(t.loop.requests, 1);
+  });
+
   it("stop() disarms and ignores later wake-ups", () => {
     const t = setup([]);
     t.loop.start(t.s);
@@ -306,6 +331,10 @@ describe("hw/esp32 board on the simulator (fake native layer, example servers)",
     assert.equal(r.closed, true);
     assert.ok((r.closedDrops as number) >= 1, "frames after close() (ours, and the PC's retries) are dropped as closed");
     assert.equal(r.armedAfterClose, "disarmed", "the timer is disarmed at close");
+    assert.equal(r.onWakeHooked, true, "Stack.onWake drives the loop");
+    const w = r.appWrites as { connectMs: number; writeMs: number; requests: number };
+    assert.ok(w.connectMs < 100 && w.writeMs < 100, `served at once, not at the next 1 s tick: ${JSON.stringify(w)}`);
+    assert.equal(r.onWakeAfterClose, true);
     assert.equal(r.loopErrors, 0);
     assert.equal(r.internalErrors, 0);
     assert.deepEqual(r.links, [true, false, true]);
