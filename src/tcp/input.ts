@@ -6,6 +6,7 @@
  */
 import { ACK, FIN, RST, SYN } from "../wire/tcp.js";
 import { armRtx, output, sendAck, sendSegment } from "./output.js";
+import { isLost, sackAdvance, sackUpdate } from "./sack.js";
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from "./seq.js";
 import {
   CLOSE_WAIT, CLOSED, CLOSING, ERR_CLOSED, ERR_NONE, ERR_REFUSED, ERR_RESET, ESTABLISHED, EV_CONNECTED, EV_ERROR,
@@ -240,10 +241,12 @@ function rttSample(tcp: Tcp, t: Tcb, now: number, ack: number): void {
 
 /** Fifth step for synchronized states: SND.UNA, send window, congestion control, our FIN. */
 function processAck(tcp: Tcp, t: Tcb, seq: number, ack: number, dataLen: number, fin: boolean, now: number): void {
-  const s = tcp.seg, c = tcp.c;
+  const s = tcp.seg, c = tcp.c, o = tcp.opts;
   const win = s.window() << t.sndScale;
   const smss = tcp.effMss(t);
   const flight = t.inFlight();
+  // RFC 2018 / RFC 6675: fold the SACK blocks into the scoreboard first.
+  const newlySacked = t.sackOk && o.sackCount > 0 ? sackUpdate(t, o.sack, o.sackCount, ack) : 0;
   if (seqGt(ack, t.sndUna)) {
     // New data acknowledged.
     let acked = seqDiff(ack, t.sndUna);
@@ -259,14 +262,19 @@ function processAck(tcp: Tcp, t: Tcb, seq: number, ack: number, dataLen: number,
     t.sndLen -= bytes;
     t.sndUna = ack;
     if (seqLt(t.sndNxt, ack)) t.sndNxt = ack; // after a go-back, the peer had more than we resent
+    if (t.sbCount > 0) sackAdvance(t);
     if (bytes > 0) { t.events |= EV_WRITABLE; tcp.pendingWork = true; }
     // Congestion control.
     if (t.inRecovery) {
       if (seqGe(ack, t.recover)) {
-        // RFC 6582 §3.2 step 3, full ACK: deflate the window.
+        // RFC 6582 §3.2 step 3 / RFC 6675 §5: full ACK ends recovery; deflate the window.
         t.cwnd = Math.min(t.ssthresh, Math.max(seqDiff(t.sndMax, ack), 0) + smss);
         t.inRecovery = false;
         t.dupAcks = 0;
+      } else if (t.sackOk) {
+        // RFC 6675: a partial ACK in SACK recovery; output() sends by pipe (holes first).
+        if (seqLt(t.highRxt, ack)) t.highRxt = ack;
+        tcp.setTimer(t, T_RTX, now + t.rto);
       } else {
         // Partial ACK: retransmit the next hole, deflate by the amount acked, add back one SMSS.
         retransmitFirst(tcp, t, now);
@@ -285,21 +293,25 @@ function processAck(tcp: Tcp, t: Tcb, seq: number, ack: number, dataLen: number,
     if (t.inFlight() === 0) { if (!t.persisting) tcp.setTimer(t, T_RTX, Infinity); }
     else if (!t.inRecovery) tcp.setTimer(t, T_RTX, now + t.rto);
     acked = 0;
-  } else if (ack === t.sndUna && dataLen === 0 && !fin && win === t.sndWnd && win !== 0 && flight > 0 && !t.persisting) {
-    // RFC 5681 §2 duplicate ACK.
+  } else if (ack === t.sndUna && dataLen === 0 && !fin && flight > 0 && !t.persisting && win !== 0 &&
+    (win === t.sndWnd || newlySacked > 0)) {
+    // RFC 5681 §2 duplicate ACK (RFC 6675: or one that SACKs new data).
     t.dupAcks++;
-    if (t.dupAcks === 3 && !t.inRecovery) {
+    const lost = t.sackOk && isLost(t, t.sndUna, smss);
+    if ((t.dupAcks === 3 || lost) && !t.inRecovery) {
       // RFC 6582 §3.2 step 2: only if the ACK covers more than `recover` (avoid multiple fast rtx).
       if (seqGt(ack, t.recover) || t.recover === 0 || seqLe(t.recover, t.iss)) {
         c.tcpFastRetrans++;
         t.ssthresh = Math.max(flight >> 1, 2 * smss);
         t.recover = t.sndMax;
         t.inRecovery = true;
+        t.highRxt = t.sndUna;
         retransmitFirst(tcp, t, now);
-        t.cwnd = t.ssthresh + 3 * smss;
+        // RFC 6675 §5 (4.2): cwnd = ssthresh, sending then follows pipe; NewReno inflates by 3 SMSS.
+        t.cwnd = t.sackOk ? t.ssthresh : t.ssthresh + 3 * smss;
         tcp.setTimer(t, T_RTX, now + t.rto);
       }
-    } else if (t.inRecovery) {
+    } else if (t.inRecovery && !t.sackOk) {
       t.cwnd += smss; // RFC 6582 §3.2 step 4: inflate
     }
   }
@@ -342,6 +354,8 @@ function retransmitFirst(tcp: Tcp, t: Tcb, now: number): void {
     tcp.c.tcpRetransSegs++;
     t.retransmits++;
     t.rttTiming = false; // Karn
+    const end = (t.sndUna + len) >>> 0;
+    if (seqGt(end, t.highRxt)) t.highRxt = end;
   }
   armRtx(tcp, t, now);
 }

@@ -9,6 +9,7 @@
 import { TX_L4 } from "../stack.js";
 import { PROTO_TCP } from "../wire/ipv4.js";
 import { ACK, emitTcp, emitTcpOptions, fillTcpChecksum, FIN, PSH, RST, SYN, TCP_HLEN, type TcpOptions } from "../wire/tcp.js";
+import { nextLostHole, pipe } from "./sack.js";
 import { seqAdd, seqDiff, seqGt, seqLt } from "./seq.js";
 import {
   CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, LAST_ACK, SYN_RECEIVED, SYN_SENT, T_DELACK, T_RTX,
@@ -151,6 +152,51 @@ export function dataSent(t: Tcb): number {
   return n < 0 ? 0 : n > t.sndLen ? t.sndLen : n;
 }
 
+/** Scratch for nextLostHole's second result (the hole's end). */
+const holeEnd = new Float64Array(1);
+
+/**
+ * RFC 6675 §5 (C): while cwnd - pipe >= 1 SMSS, send NextSeg(): first a lost hole not yet
+ * retransmitted (rule 1), else new data within the peer's window (rule 2). Returns true if it sent.
+ */
+function sackRecoveryOutput(tcp: Tcp, t: Tcb, smss: number, maxLen: number, now: number): boolean {
+  let sent = false;
+  for (let guard = 0; guard < 256; guard++) {
+    if (t.cwnd - pipe(t, smss) < smss) break;
+    const hole = nextLostHole(t, smss, holeEnd);
+    if (hole >= 0) {
+      let len = seqDiff(holeEnd[0], hole);
+      if (len > maxLen) len = maxLen;
+      const avail = t.sndLen - seqDiff(hole, t.sndUna);
+      if (len > avail) len = avail;
+      if (len <= 0) break;
+      if (!sendSegment(tcp, t, hole, ACK, len, now)) break;
+      tcp.c.tcpRetransSegs++;
+      t.retransmits++;
+      t.rttTiming = false;
+      t.highRxt = seqAdd(hole, len);
+      sent = true;
+      continue;
+    }
+    // New data at SND.NXT (= SND.MAX in SACK recovery), inside the peer's window.
+    const off = dataSent(t);
+    let len = t.sndLen - off;
+    if (len > maxLen) len = maxLen;
+    const room = t.sndWnd - seqDiff(t.sndNxt, t.sndUna);
+    if (len > room) len = room;
+    if (len <= 0 || t.finSent) break;
+    // Nagle (RFC 896) still holds a small tail while data is in flight.
+    if (len < maxLen && !(t.noDelay || t.finQueued)) break;
+    const seq = t.sndNxt;
+    if (!sendSegment(tcp, t, seq, len === t.sndLen - off ? ACK | PSH : ACK, len, now)) break;
+    t.sndNxt = seqAdd(seq, len);
+    if (seqGt(t.sndNxt, t.sndMax)) t.sndMax = t.sndNxt;
+    armRtx(tcp, t, now);
+    sent = true;
+  }
+  return sent;
+}
+
 /** Arm the retransmission timer if it is not running (RFC 6298 §5.1). */
 export function armRtx(tcp: Tcp, t: Tcb, now: number): void {
   if (tcp.timer(t, T_RTX) === Infinity || t.persisting) {
@@ -192,7 +238,8 @@ export function output(tcp: Tcp, t: Tcb, now: number): void {
       const iw = Math.min(4 * smss, Math.max(2 * smss, 4380));
       if (t.cwnd > iw) t.cwnd = iw;
     }
-    for (let guard = 0; guard < 1024; guard++) {
+    if (t.inRecovery && t.sackOk) sentSomething = sackRecoveryOutput(tcp, t, smss, maxLen, now);
+    else for (let guard = 0; guard < 1024; guard++) {
       const sent = dataSent(t);
       const unsent = t.sndLen - sent;
       const flight = t.inFlight();

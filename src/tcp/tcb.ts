@@ -5,6 +5,8 @@
  * srtt rttvar rto (RFC 6298), cwnd ssthresh (RFC 5681).
  */
 
+import { SB_MAX } from "./sack.js";
+
 // States, RFC 9293 §3.3.2. Plain numbers (see STYLE.md §12).
 export const CLOSED = 0;
 export const LISTEN = 1;
@@ -109,6 +111,17 @@ export class Tcb {
   /** Time of the last send (restart after idle, RFC 5681 §4.1). */
   lastSend = 0;
 
+  // SACK scoreboard of what the peer holds above SND.UNA (RFC 2018, RFC 6675); see sack.ts.
+  readonly sb = new Float64Array(SB_MAX * 2);
+  sbCount = 0;
+  sackedBytes = 0;
+  /** RFC 6675 HighRxt: highest sequence retransmitted in this recovery. */
+  highRxt = 0;
+  /** D-SACK blocks received (RFC 2883), recognised and not counted as new information. */
+  dsacks = 0;
+  /** Ranges forgotten because the scoreboard was full. */
+  sbOverflows = 0;
+
   // Receive side
   /** Full-sized segments received since our last ACK (delayed ACK: ACK every second). */
   unackedSegs = 0;
@@ -178,6 +191,7 @@ export class Tcb {
     this.retries = 0; this.persistShift = 0; this.persisting = false; this.swsOverride = false;
     this.cwnd = 0; this.ssthresh = 0; this.dupAcks = 0; this.recover = 0; this.inRecovery = false;
     this.bytesAcked = 0; this.lastSend = 0;
+    this.sbCount = 0; this.sackedBytes = 0; this.highRxt = 0; this.dsacks = 0; this.sbOverflows = 0;
     this.unackedSegs = 0; this.ackNow = false; this.lastRecv = 0; this.keepAliveMs = 0; this.keepAliveSent = 0;
     this.noDelay = false;
     this.finQueued = false; this.finSeq = 0; this.finSent = false; this.finRcvd = false; this.orphan = false;

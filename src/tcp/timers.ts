@@ -4,6 +4,7 @@
  */
 import { ACK } from "../wire/tcp.js";
 import { dataSent, output, sendAck, sendSegment, tsNow } from "./output.js";
+import { sackClear } from "./sack.js";
 import { seqAdd, seqDiff, seqGt } from "./seq.js";
 import {
   CLOSE_WAIT, ERR_TIMEOUT, ESTABLISHED, SYN_RECEIVED, SYN_SENT, T_RTX, type Tcb,
@@ -47,6 +48,9 @@ export function onRetransmitTimeout(tcp: Tcp, t: Tcb, now: number): void {
   t.recover = t.sndMax;
   t.inRecovery = false;
   t.dupAcks = 0;
+  // RFC 2018 §8: after a timeout, SACK information is not trusted (the receiver may have reneged).
+  sackClear(t);
+  t.highRxt = t.sndUna;
   // Go back: resend from SND.UNA (the FIN too, if it was sent and not acked).
   t.sndNxt = t.sndUna;
   if (t.finSent && !seqGt(t.sndUna, t.finSeq)) t.finSent = false;
