@@ -82,6 +82,35 @@ export interface StackOptions {
   readonly traceFrames?: number;
   /** Bytes of each frame kept in the trace ring. Default 128. */
   readonly traceSnapBytes?: number;
+
+  /** UDP sockets the application may open at once (DHCP and DNS have their own). 0..64. Default 4. */
+  readonly udpSockets?: number;
+  /** Datagrams each UDP socket queues until read() (more are dropped, counted). 1..1024. Default 4. */
+  readonly udpQueueDatagrams?: number;
+  /** Bytes of datagram data each UDP socket queues (a larger datagram is dropped, counted). 64..1 MiB. Default 2048. */
+  readonly udpQueueBytes?: number;
+
+  /** Get address, netmask, gateway and DNS servers by DHCP (RFC 2131); `address` must then be unset. Default false. */
+  readonly dhcp?: boolean;
+  /** DHCP: first retransmission timeout, ms; doubles per try (RFC 2131 §4.1: 4 s). 100..600000. Default 4000. */
+  readonly dhcpRetryMs?: number;
+  /** DHCP: largest retransmission timeout, ms (RFC 2131 §4.1: 64 s). 100..600000. Default 64000. */
+  readonly dhcpRetryMaxMs?: number;
+  /** DHCP: ARP probe time before using an offered address, ms (RFC 2131 §4.4.1, RFC 5227); 0 = no check. 0..10000. Default 500. */
+  readonly dhcpProbeMs?: number;
+
+  /** DNS servers, dotted quads or uint32, at most 3 (RFC 1035 resolvers' MAXNS). Used when DHCP gives none. Default none. */
+  readonly dnsServers?: readonly (string | number)[];
+  /** DNS queries in flight at once. 1..64. Default 2. */
+  readonly dnsQueries?: number;
+  /** DNS cache entries (name + A record, ~270 bytes each); 0 = no cache. 0..256. Default 4. */
+  readonly dnsCacheEntries?: number;
+  /** DNS: time to wait for one answer before retrying, ms. 100..60000. Default 2000. */
+  readonly dnsTimeoutMs?: number;
+  /** DNS: retransmissions of one query (each to the next server in turn). 0..10. Default 3. */
+  readonly dnsRetries?: number;
+  /** DNS: longest time an answer is cached, s, whatever its TTL. 0..604800. Default 3600. */
+  readonly dnsMaxTtlS?: number;
 }
 
 export type PresetName = "minimal" | "default" | "throughput";
@@ -123,6 +152,20 @@ export interface StackConfig {
   readonly icmpErrorsPerSec: number;
   readonly traceFrames: number;
   readonly traceSnapBytes: number;
+  readonly udpSockets: number;
+  readonly udpQueueDatagrams: number;
+  readonly udpQueueBytes: number;
+  readonly dhcp: boolean;
+  readonly dhcpRetryMs: number;
+  readonly dhcpRetryMaxMs: number;
+  readonly dhcpProbeMs: number;
+  /** uint32 addresses, at most 3. */
+  readonly dnsServers: readonly number[];
+  readonly dnsQueries: number;
+  readonly dnsCacheEntries: number;
+  readonly dnsTimeoutMs: number;
+  readonly dnsRetries: number;
+  readonly dnsMaxTtlS: number;
 }
 
 type Numeric = { [K in keyof StackConfig]: StackConfig[K] extends number ? K : never }[keyof StackConfig];
@@ -151,6 +194,19 @@ const common = {
   icmpErrorsPerSec: 10,
   traceFrames: 0,
   traceSnapBytes: 128,
+  udpSockets: 4,
+  udpQueueDatagrams: 4,
+  udpQueueBytes: 2048,
+  dhcp: false,
+  dhcpRetryMs: 4000,
+  dhcpRetryMaxMs: 64000,
+  dhcpProbeMs: 500,
+  dnsServers: [],
+  dnsQueries: 2,
+  dnsCacheEntries: 4,
+  dnsTimeoutMs: 2000,
+  dnsRetries: 3,
+  dnsMaxTtlS: 3600,
 } as const;
 
 /** Preset values; `address`/`netmask`/`gateway` come from the options. */
@@ -179,6 +235,10 @@ const limits: { readonly [K in Numeric]: readonly [number, number] } = {
   keepAliveProbes: [1, 100], keepAliveIntervalMs: [1, 3600000],
   challengeAckPerSec: [1, 100000], persistMaxMs: [100, 3600000], icmpErrorsPerSec: [0, 100000],
   traceFrames: [0, 65536], traceSnapBytes: [14, 1514],
+  udpSockets: [0, 64], udpQueueDatagrams: [1, 1024], udpQueueBytes: [64, 1 << 20],
+  dhcpRetryMs: [100, 600000], dhcpRetryMaxMs: [100, 600000], dhcpProbeMs: [0, 10000],
+  dnsQueries: [1, 64], dnsCacheEntries: [0, 256], dnsTimeoutMs: [100, 60000], dnsRetries: [0, 10],
+  dnsMaxTtlS: [0, 604800],
 };
 
 function address(name: string, v: unknown, fallback: number): number {
@@ -193,6 +253,20 @@ function address(name: string, v: unknown, fallback: number): number {
   return ip;
 }
 
+/** `dnsServers`: an array of at most 3 addresses, frozen. */
+function dnsServerList(v: unknown): readonly number[] {
+  if (v === undefined) return Object.freeze([]);
+  if (!Array.isArray(v)) throw new TypeError("config.dnsServers: expected an array of addresses");
+  if (v.length > 3) throw new RangeError("config.dnsServers: at most 3 servers");
+  const list: number[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const ip = address(`config.dnsServers[${i}]`, v[i], 0);
+    if (ip === 0 || ip === 0xffffffff) throw new RangeError(`config.dnsServers[${i}]: not a unicast address`);
+    list.push(ip);
+  }
+  return Object.freeze(list);
+}
+
 /** Validate `options` and return a complete config. Throws TypeError / RangeError with a clear message. */
 export function makeConfig(options: StackOptions = {}): StackConfig {
   if (options === null || typeof options !== "object") throw new TypeError("config: expected an object");
@@ -200,7 +274,7 @@ export function makeConfig(options: StackOptions = {}): StackConfig {
   if (typeof presetName !== "string" || !Object.prototype.hasOwnProperty.call(presets, presetName))
     throw new RangeError(`config.preset: "${String(presetName)}" is not one of minimal, default, throughput`);
   const base = presets[presetName];
-  const out: Record<string, number | boolean | string> = { ...base, preset: presetName };
+  const out: Record<string, number | boolean | string | readonly number[]> = { ...base, preset: presetName };
   out.address = address("config.address", options.address, 0);
   out.netmask = address("config.netmask", options.netmask, 0xffffff00);
   out.gateway = address("config.gateway", options.gateway, 0);
@@ -214,7 +288,7 @@ export function makeConfig(options: StackOptions = {}): StackConfig {
     if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`config.${key}: ${v} is outside ${lo}..${hi}`);
     out[key] = v;
   }
-  for (const key of ["timestamps", "sack", "windowScale"] as const) {
+  for (const key of ["timestamps", "sack", "windowScale", "dhcp"] as const) {
     const v = opts[key];
     if (v === undefined) continue;
     if (typeof v !== "boolean") throw new TypeError(`config.${key}: expected a boolean`);
@@ -230,5 +304,8 @@ export function makeConfig(options: StackOptions = {}): StackConfig {
   if (!out.windowScale && c.recvBufBytes > 65535)
     throw new RangeError("config.recvBufBytes: > 65535 needs windowScale");
   if (c.rtoMinMs > c.rtoMaxMs) throw new RangeError("config.rtoMinMs > rtoMaxMs");
+  out.dnsServers = dnsServerList(opts.dnsServers);
+  if (c.dhcp && c.address !== 0) throw new RangeError("config.address: must be unset when dhcp is true");
+  if (c.dhcpRetryMs > c.dhcpRetryMaxMs) throw new RangeError("config.dhcpRetryMs > dhcpRetryMaxMs");
   return Object.freeze(out) as unknown as StackConfig;
 }

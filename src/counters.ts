@@ -66,6 +66,38 @@ export class Counters {
   // UDP (UDP-MIB)
   udpInDatagrams = 0; udpNoPorts = 0; udpInErrors = 0; udpOutDatagrams = 0;
   udpInBadChecksum = 0; udpInBadLen = 0; udpInQueueFull = 0;
+  /** Datagram larger than a socket's whole queue (udpQueueBytes): dropped. */ udpInTooBig = 0;
+  /** Datagram not sent: no route, no ARP room, or the driver refused it. */ udpOutErrors = 0;
+
+  // DHCP client (RFC 2131; no MIB)
+  dhcpOutDiscovers = 0; dhcpOutRequests = 0; dhcpOutDeclines = 0; dhcpOutReleases = 0;
+  dhcpInOffers = 0; dhcpInAcks = 0; dhcpInNaks = 0;
+  /** Retransmitted DISCOVER/REQUEST. */ dhcpRetransmits = 0;
+  /** Not a BOOTREPLY for us: wrong op, xid or client hardware address. */ dhcpInNotOurs = 0;
+  /** Too short, bad magic cookie, bad htype/hlen, options running past the end. */ dhcpInMalformed = 0;
+  /** Option with an impossible value (mask, lease, address, missing server id). */ dhcpInBadOptions = 0;
+  /** Valid message not expected in the current state, or from another server. */ dhcpInUnexpected = 0;
+  /** Source port is not 67. */ dhcpInBadPort = 0;
+  /** The offered address answered our ARP probe: DECLINE sent. */ dhcpConflicts = 0;
+  /** Leases obtained (INIT -> BOUND) and renewed/rebound. */ dhcpLeasesAcquired = 0; dhcpLeasesRenewed = 0;
+  /** Leases lost: expiry, NAK while bound, or conflict. */ dhcpLeasesLost = 0;
+
+  // DNS resolver (RFC 1035; no MIB)
+  dnsOutQueries = 0;
+  /** Queries sent again after a timeout. */ dnsRetransmits = 0;
+  /** Responses accepted (the ID, server and question matched). */ dnsInResponses = 0;
+  /** Response ID matches no outstanding query. */ dnsInBadId = 0;
+  /** Source address or port is not the server asked. */ dnsInWrongSource = 0;
+  /** Header, question or record runs past the end, or a bad label. */ dnsInMalformed = 0;
+  /** Compression pointer forward, into the header, in a loop or past the end. */ dnsInBadPointer = 0;
+  /** Not a response, wrong opcode, or the question differs from ours. */ dnsInMismatch = 0;
+  /** TC bit set (no TCP fallback): the answer is used if complete, else the query fails. */ dnsInTruncated = 0;
+  /** RCODE SERVFAIL, REFUSED, ...: the next server is tried. */ dnsInServerErrors = 0;
+  /** NXDOMAIN, or NOERROR without an A record. */ dnsNotFound = 0;
+  /** Queries that failed after every retry. */ dnsTimeouts = 0;
+  dnsCacheHits = 0; dnsCacheMisses = 0;
+  /** A live entry was replaced because the cache was full. */ dnsCacheEvictions = 0;
+  /** resolve() found every query slot busy. */ dnsQueryTableFull = 0;
 
   /** Reset every counter to zero. */
   reset(): void {

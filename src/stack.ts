@@ -20,6 +20,9 @@ import {
   PROTO_ICMP, PROTO_TCP, PROTO_UDP,
 } from "./wire/ipv4.js";
 import { Tcp } from "./tcp/tcp.js";
+import { UdpLayer } from "./udp/udp.js";
+import { DhcpClient } from "./dhcp/client.js";
+import { DnsResolver } from "./dns/resolver.js";
 
 /** Offset of the transport header in the tx scratch frame. */
 export const TX_L4 = ETH_HLEN + IPV4_HLEN;
@@ -51,6 +54,14 @@ export class Stack {
   readonly arena: Arena;
   /** UDP (set by src/udp when it is used). */
   udp: Transport | null = null;
+  /** UDP demultiplexing, socket queues and sending (also `udp`). */
+  readonly udpLayer: UdpLayer;
+  /** DNS resolver: `dns.resolve(name, owner, now)` (src/dns/resolver.ts). */
+  readonly dns: DnsResolver;
+  /** DHCP client when `config.dhcp`; null otherwise. */
+  readonly dhcp: DhcpClient | null;
+  /** Offset of the IP header of the packet being delivered to a transport (for ICMP errors). */
+  rxIpAt = 0;
 
   private readonly eth = new EthView();
   private readonly arpView = new ArpView();
@@ -82,6 +93,10 @@ export class Stack {
       this.pendingViews.push(new Uint8Array(this.arp.pending.buffer, this.arp.pending.byteOffset + k * frameBytes, frameBytes));
     }
     this.tcp = new Tcp(this);
+    this.udpLayer = new UdpLayer(this, 1 + DnsResolver.udpSlots(this.config));
+    this.udp = this.udpLayer;
+    this.dns = new DnsResolver(this);
+    this.dhcp = this.config.dhcp ? new DhcpClient(this) : null;
   }
   /** One view per ARP pending slot, made once, so a flushed frame needs no subarray. */
   private readonly pendingViews: Uint8Array[] = [];
@@ -92,7 +107,7 @@ export class Stack {
     const frame = ETH_HLEN + mtu;
     const perConn = arenaSize(c.sendBufBytes) + arenaSize(c.recvBufBytes);
     const arenaBytes = arenaSize(6) + arenaSize(frame) + arenaSize(frame * c.arpPendingFrames) +
-      c.maxConnections * perConn + Tcp.arenaBytes(c);
+      c.maxConnections * perConn + Tcp.arenaBytes(c) + UdpLayer.arenaBytes(c) + DnsResolver.arenaBytes(c);
     return { arenaBytes, perConnectionBytes: perConn };
   }
 
@@ -136,6 +151,7 @@ export class Stack {
     if (op === ARP_REQUEST) c.arpInRequests++;
     else if (op === ARP_REPLY) c.arpInReplies++;
     else { c.arpBad++; return; }
+    if (this.dhcp !== null) this.dhcp.arpSeen(op, spa, tpa, now);
     // A sender MAC that is multicast/broadcast is never learned.
     if ((b[a.shaAt()] & 1) !== 0) { c.arpBad++; return; }
     if (spa !== 0 && spa === this.address) { c.arpConflict++; return; }
@@ -184,6 +200,7 @@ export class Stack {
     }
     const src = ip.src(), dst = ip.dst();
     const bcast = this.isBroadcast(dst);
+    this.rxIpAt = at;
     if (dst !== this.address && !bcast) {
       // With no address yet (DHCP), unicast to any address is accepted for UDP (RFC 2131 §4.1 replies).
       if (!(this.address === 0 && ip.proto() === PROTO_UDP)) { c.ipInAddrErrors++; return; }
@@ -316,6 +333,11 @@ export class Stack {
     return queued;
   }
 
+  /** ARP request for `ip` from our address (0 while DHCP probes: RFC 5227 probe; = ip: announcement). */
+  arpProbe(ip: number): void {
+    this.sendArpRequest(ip);
+  }
+
   private sendArpRequest(ip: number): void {
     const t = this.tx;
     // The tx scratch may hold a frame being built; ARP is small and goes in the tail of `tx`? No:
@@ -366,13 +388,26 @@ export class Stack {
 
   private pollInner(now: number): number {
     for (let ip = this.arp.due(now); ip >= 0; ip = this.arp.due(now)) this.sendArpRequest(ip);
-    let d = this.arp.deadline();
-    const t = this.tcp.poll(now);
-    if (t < d) d = t;
+    // DHCP, DNS and UDP socket callbacks may open TCP connections or start DNS queries: they run
+    // before TCP; the deadlines a later callback can still move (ARP, DNS, DHCP) are read at the end.
+    let d = Infinity;
+    if (this.dhcp !== null) {
+      const h = this.dhcp.poll(now);
+      if (h < d) d = h;
+    }
+    const n = this.dns.poll(now);
+    if (n < d) d = n;
     if (this.udp !== null) {
       const u = this.udp.poll(now);
       if (u < d) d = u;
     }
+    const t = this.tcp.poll(now);
+    if (t < d) d = t;
+    const a = this.arp.deadline();
+    if (a < d) d = a;
+    const n2 = this.dns.deadline(now);
+    if (n2 < d) d = n2;
+    if (this.dhcp !== null && this.dhcp.deadline < d) d = this.dhcp.deadline;
     return d;
   }
 }
