@@ -36,6 +36,8 @@ export interface BulkResult {
   clientClosed: boolean;
   serverClosed: boolean;
   timeMs: number;
+  /** Virtual time when the server had received every byte of the upload. */
+  lastDataMs: number;
   reason: string;
   A: Stack;
   B: Stack;
@@ -129,7 +131,8 @@ export function runBulk(o: BulkOptions): BulkResult {
   });
   // A side that has sent everything and was closed by its peer releases its socket (finish).
   // A side still open when the peer's FIN arrives finishes from deliver().
-  const r = net.run({ maxMs: o.maxMs ?? 3_600_000, maxSteps: o.maxSteps ?? 1_000_000 });
+  let lastDataMs = -1;
+  const r = net.run({ until: () => { if (lastDataMs < 0 && server.gotLen === up.length && client.gotLen === down.length) lastDataMs = net.now; return false; }, maxMs: o.maxMs ?? 3_600_000, maxSteps: o.maxSteps ?? 1_000_000 });
   const eq = (a: Uint8Array, n: number, b: Uint8Array): boolean => {
     if (n !== b.length) return false;
     for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
@@ -142,6 +145,6 @@ export function runBulk(o: BulkOptions): BulkResult {
     upGot: server.gotLen, downGot: client.gotLen,
     clientError: client.error, serverError: server.error,
     clientClosed: client.done, serverClosed: server.done,
-    timeMs: r.timeMs, reason: r.reason, A, B, net,
+    timeMs: r.timeMs, lastDataMs, reason: r.reason, A, B, net,
   };
 }
