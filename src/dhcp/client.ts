@@ -72,6 +72,9 @@ export class DhcpClient implements UdpReceiver {
   readonly c: Counters;
   /** Called from Stack.poll() when the lease is acquired, renewed or lost; null = nobody listens. */
   onChange: DhcpCallback | null = null;
+  /** Exceptions thrown by onChange (counted; the stack keeps running). */
+  callbackErrors = 0;
+  lastCallbackError: unknown = null;
 
   #state = DHCP_INIT;
   #slot: number;
@@ -142,6 +145,7 @@ export class DhcpClient implements UdpReceiver {
     this.#state = DHCP_STOPPED;
     this.#tx = TX_NONE;
     this.#deadline = now; // poll() delivers "lost", then has nothing to do
+    this.wake();
   }
 
   /** Start over from INIT (after release(), or to force a new lease). */
@@ -149,6 +153,7 @@ export class DhcpClient implements UdpReceiver {
     this.#now = now;
     if (this.bound) this.lose();
     this.restart(now);
+    this.wake();
   }
 
   // ---------------------------------------------------------------- input
@@ -289,14 +294,29 @@ export class DhcpClient implements UdpReceiver {
     const ev = this.#events;
     if (ev !== 0) {
       this.#events = 0;
-      const f = this.onChange;
-      if (f !== null) {
-        if ((ev & EV_LOST) !== 0) f.call(this, "lost");
-        if ((ev & EV_ACQUIRED) !== 0) f.call(this, "acquired");
-        if ((ev & EV_RENEWED) !== 0) f.call(this, "renewed");
-      }
+      if ((ev & EV_LOST) !== 0) this.tell("lost");
+      if ((ev & EV_ACQUIRED) !== 0) this.tell("acquired");
+      if ((ev & EV_RENEWED) !== 0) this.tell("renewed");
     }
     return this.#deadline;
+  }
+
+  /** Call onChange; an exception in application code is counted, not propagated. */
+  private tell(ev: DhcpEvent): void {
+    const f = this.onChange;
+    if (f === null) return;
+    try {
+      f.call(this, ev);
+    } catch (e) {
+      this.callbackErrors++;
+      this.lastCallbackError = e;
+    }
+  }
+
+  /** Work became pending outside poll(): ask the platform to poll soon (Stack.onWake). */
+  private wake(): void {
+    const w = this.stack.onWake;
+    if (w !== null) w();
   }
 
   /** The deadline came: retransmit or change state. */

@@ -105,6 +105,10 @@ export class DnsResolver implements UdpReceiver {
   readonly dhcpServers = new Uint32Array(3);
   dhcpServerCount = 0;
 
+  /** Exceptions thrown by owners' dnsResolved (counted; the stack keeps running). */
+  callbackErrors = 0;
+  lastCallbackError: unknown = null;
+
   private readonly rnd = new Uint8Array(2);
   private readonly x = new NameCursor();
   private readonly y = new NameCursor();
@@ -197,6 +201,7 @@ export class DnsResolver implements UdpReceiver {
     this.qTries[s] = 0;
     this.qAsked[s] = 0;
     const handle = this.qGen[s] * (1 << SLOT_BITS) + s;
+    this.wake();
     if (ip >= 0) { this.finish(s, DNS_OK, ip); return handle; }
     const e = this.cacheFind(this.qNames, base, len, now);
     if (e >= 0) {
@@ -280,6 +285,12 @@ export class DnsResolver implements UdpReceiver {
     this.qDeadline[s] = Infinity;
   }
 
+  /** Work became pending outside poll(): ask the platform to poll soon (Stack.onWake). */
+  private wake(): void {
+    const w = this.stack.onWake;
+    if (w !== null) w();
+  }
+
   /** The query ends with `status`; the owner hears it from poll(). */
   private finish(s: number, status: number, addr: number): void {
     const u = this.qSlot[s];
@@ -314,7 +325,12 @@ export class DnsResolver implements UdpReceiver {
         const handle = this.qGen[s] * (1 << SLOT_BITS) + s;
         const status = this.qStatus[s], addr = this.qAddr[s];
         this.free(s);
-        o.dnsResolved(handle, status, addr);
+        try {
+          o.dnsResolved(handle, status, addr);
+        } catch (e) {
+          this.callbackErrors++;
+          this.lastCallbackError = e;
+        }
       }
     }
     // A callback may have started new queries: poll again at once.

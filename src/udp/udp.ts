@@ -86,6 +86,9 @@ export class UdpLayer implements Transport {
   /** 1: the newest datagrams wrapped to offset 0 while older ones still sit at the end. */
   readonly qWrapped: Uint8Array;
 
+  /** Exceptions thrown by application callbacks (counted; the stack keeps running). */
+  callbackErrors = 0;
+  lastCallbackError: unknown = null;
   /** The last `now` seen by input() or poll(). */
   now = 0;
   private readonly view = new UdpView();
@@ -387,7 +390,13 @@ export class UdpLayer implements Transport {
       this.pending[s] = 0;
       const o = this.owner[s];
       const n = this.qCount[s];
-      if (o !== null && n > 0) o.deliver(n);
+      if (o === null || n === 0) continue;
+      try {
+        o.deliver(n);
+      } catch (e) {
+        this.callbackErrors++;
+        this.lastCallbackError = e;
+      }
     }
     return Infinity;
   }

@@ -159,6 +159,18 @@ describe("dns resolver: answers", () => {
     assert.equal(f.results[0].status, DNS_ERR_NO_SERVER);
   });
 
+  it("resolve() outside poll() asks the platform for a poll (Stack.onWake); owner exceptions are counted", () => {
+    const e = env();
+    let wakes = 0;
+    e.s.onWake = (): void => { wakes++; };
+    e.s.dns.resolve("board.test", { dnsResolved(): void { throw new Error("app bug"); } }, 0);
+    assert.equal(wakes, 1);
+    e.net.run({ maxMs: 5000 });
+    assert.equal(e.s.dns.callbackErrors, 1);
+    assert.equal(e.s.internalErrors, 0);
+    assert.equal(e.s.dns.inUse(), 0);
+  });
+
   it("every query slot busy: Error, counted", () => {
     const e = env({ dnsQueries: 2 });
     e.ns1.drop = () => true;

@@ -229,6 +229,22 @@ describe("udp: ECMA-419 socket", () => {
     new UDP({ ...t.opts, port: 68 }).close(); // 68 belongs to the DHCP client only when dhcp is on
   }).timeout(10000);
 
+  it("an exception in onReadable is counted, not thrown out of poll(); other sockets still hear theirs", () => {
+    const t = setup();
+    const heard: number[] = [];
+    const bad = new UDP({ ...t.opts, port: 5000, onReadable() { throw new Error("app bug"); } });
+    const good = new UDP({ ...t.opts, port: 5001, onReadable(n: number) { heard.push(n); } });
+    const f1 = udpFrame({ dstMac: OUR_MAC, srcMac: PEER_MAC, src: PEER, dst: OUR, sport: 1, dport: 5000, data: bytes(1) });
+    const f2 = udpFrame({ dstMac: OUR_MAC, srcMac: PEER_MAC, src: PEER, dst: OUR, sport: 1, dport: 5001, data: bytes(2) });
+    t.s.input(f1, f1.length, t.now);
+    t.s.input(f2, f2.length, t.now);
+    t.poll();
+    assert.deepEqual(heard, [1]);
+    assert.equal(t.s.udpLayer.callbackErrors, 1);
+    assert.equal(t.s.internalErrors, 0);
+    bad.close(); good.close();
+  });
+
   it("a socket bound to an address only gets datagrams for that address", () => {
     const t = setup();
     const other = new UDP({ ...t.opts, port: 6000, address: "192.0.2.77" });
