@@ -35,7 +35,7 @@ declare module "embedded:io/socket/tcp" {
     target?: unknown;
   }
 
-  /** Connect to address:port (host is not resolved by this stack yet: give address). */
+  /** Connect to address:port, or to host:port (the name is resolved first; a failure calls onError). */
   export interface ConnectOptions extends CommonOptions {
     address: string;
     host?: string;

@@ -10,7 +10,8 @@
  *   is established throws Error("not ready"); write() that does not fit throws Error("would block").
  *   `nodelay` is accepted beside the spec's `noDelay`. read(buffer) returns undefined (not 0) when
  *   nothing is available, like every other read form.
- * - `host` is not resolved here (no DNS yet): `address` is required. See resolveRemote().
+ * - `host` (when `address` is absent) is resolved by the stack's DNS resolver first; the connect
+ *   starts from poll() when the answer comes, and a failure is reported with onError.
  */
 import type { Stack } from "../stack.js";
 import type { Tcp } from "../tcp/tcp.js";
@@ -18,6 +19,7 @@ import {
   CLOSE_WAIT, CLOSED, ESTABLISHED, EV_ERROR, EV_READABLE, EV_WRITABLE, SYN_RECEIVED, SYN_SENT, type Tcb, type TcbOwner,
 } from "../tcp/tcb.js";
 import { ipToString } from "../wire/bytes.js";
+import { DNS_OK, type DnsOwner } from "../dns/resolver.js";
 import type { Clock } from "./default-stack.js";
 import {
   addressValue, booleanOption, ByteRef, callbackOption, type OptionBag, optionBag, portValue, stackOption,
@@ -36,7 +38,7 @@ export type TCPErrorCallback = (this: TCP) => void;
 export interface TCPOptions {
   /** Remote IPv4 address, dotted quad. Required unless `from`. */
   address?: string;
-  /** Remote host name: not resolved yet (DNS is a later issue); `address` wins when both are given. */
+  /** Remote host name, resolved by the stack's DNS resolver when `address` is absent (failure: onError). */
   host?: string;
   /** Remote port, 1..65535. Required unless `from`. */
   port?: number;
@@ -73,7 +75,7 @@ function writable(state: number): boolean { return state === ESTABLISHED || stat
  * The connection behind one TCP instance: the Tcb owner. Kept apart from the public class so the
  * instance carries only the ECMA-419 members.
  */
-class Conn implements TcbOwner {
+class Conn implements TcbOwner, DnsOwner {
   readonly self: TCP;
   readonly stack: Stack;
   readonly tcp: Tcp;
@@ -98,6 +100,11 @@ class Conn implements TcbOwner {
   remotePort: number | undefined = undefined;
   readonly one = new Uint8Array(1);
   readonly ref = new ByteRef();
+  /** `host` given: the DNS handle while the name resolves (-1 otherwise), and what connect needs. */
+  dnsHandle = -1;
+  pendingPort = 0;
+  pendingNoDelay = false;
+  pendingKeepAlive = 0;
 
   constructor(self: TCP, stack: Stack, clock: Clock) {
     this.self = self;
@@ -162,8 +169,28 @@ class Conn implements TcbOwner {
     }
   }
 
+  /**
+   * The name of `host` resolved (from Stack.poll(), DnsOwner): connect now, or report the failure
+   * with onError (ECMA-419: errors of a connection in progress are reported, not thrown).
+   */
+  dnsResolved(handle: number, status: number, address: number): void {
+    if (handle !== this.dnsHandle || this.closed) return;
+    this.dnsHandle = -1;
+    const now = this.clock();
+    const t = status === DNS_OK ? this.tcp.connect(this, address, this.pendingPort, now) : null;
+    if (t === null) {
+      this.errDone = true;
+      if (this.onError !== null) this.onError.call(this.self);
+      return;
+    }
+    this.bind(t);
+    if (this.pendingNoDelay) t.noDelay = true;
+    if (this.pendingKeepAlive > 0) { t.keepAliveMs = this.pendingKeepAlive; this.tcp.armKeepAlive(t); }
+  }
+
   /** Forget everything; the Tcb (if any) was handed on or closed by the caller. */
   detach(): void {
+    if (this.dnsHandle >= 0) { this.stack.dns.release(this.dnsHandle); this.dnsHandle = -1; }
     this.closed = true;
     this.t = null;
     this.onReadable = null;
@@ -231,8 +258,24 @@ export class TCP {
       if (ev !== 0) c.tcp.requestPoll();
     } else {
       const port = portValue(o.port, 1);
-      const ip = resolveRemote(o);
       const { stack, clock } = stackOption(o);
+      if (o.address === undefined && o.host !== undefined) {
+        // Resolve first (src/dns); the connect starts from poll() in Conn.dnsResolved.
+        if (typeof o.host !== "string") throw new TypeError("invalid host");
+        c = new Conn(this, stack, clock);
+        c.dnsHandle = stack.dns.resolve(o.host, c, clock());
+        c.pendingPort = port;
+        c.pendingNoDelay = noDelay;
+        c.pendingKeepAlive = keepAlive;
+        c.onReadable = onReadable;
+        c.onWritable = onWritable;
+        c.onError = onError;
+        c.format = format;
+        if (o.target !== undefined) this.target = o.target;
+        this.#c = c;
+        return;
+      }
+      const ip = remoteAddress(o);
       c = new Conn(this, stack, clock);
       const nt = stack.tcp.connect(c, ip, port, clock());
       if (nt === null) throw new Error("no free connection");
@@ -272,6 +315,7 @@ export class TCP {
   read(arg?: number | ArrayBufferLike | ArrayBufferView): ArrayBuffer | number | undefined {
     const c = this.#c;
     if (c.closed) throw new Error("closed");
+    if (c.dnsHandle >= 0) return undefined; // still resolving `host`: nothing to read yet
     const t = c.live();
     if (t === null) throw new Error("closed");
     if (c.format === FORMAT_NUMBER) {
@@ -309,6 +353,7 @@ export class TCP {
   write(data: ArrayBufferLike | ArrayBufferView | number, options?: TCPWriteOptions): number {
     const c = this.#c;
     if (c.closed) throw new Error("closed");
+    if (c.dnsHandle >= 0) throw new Error("not ready");
     const t = c.live();
     if (t === null) throw new Error("closed");
     let src: Uint8Array, at = 0, len: number;
@@ -361,14 +406,10 @@ function formatValue(v: unknown): number {
   throw new RangeError("invalid format");
 }
 
-/**
- * The remote address. `address` (dotted quad) is required today; a later DNS issue resolves `host`
- * here (asynchronously: the connect would then start from poll()).
- */
-function resolveRemote(o: OptionBag): number {
+/** The remote address: `address` (a dotted quad) wins over `host`, which is resolved by DNS. */
+function remoteAddress(o: OptionBag): number {
   if (o.address !== undefined) return addressValue(o.address);
-  if (o.host !== undefined) throw new Error("host: name resolution not supported, give address");
-  throw new TypeError("address required");
+  throw new TypeError("address or host required");
 }
 
 /** For Listener.read(): a connected TCP instance with no callbacks, owning `t`. */

@@ -286,6 +286,7 @@ export class Tcp {
       this.twSndNxt[w] = seqGt(t.sndMax, t.sndNxt) ? t.sndMax : t.sndNxt;
       this.twRcvNxt[w] = t.rcvNxt;
       this.twExpires[w] = now + this.cfg.timeWaitMs;
+      if (this.twExpires[w] < this.dueMin) this.dueMin = this.twExpires[w];
       this.twTsRecent[w] = t.tsRecent;
       this.twTsOffset[w] = t.tsOffset;
       this.twRcvWnd[w] = Math.min(65535, t.rcvSpace() >> t.rcvScale);
@@ -313,7 +314,10 @@ export class Tcp {
     // RFC 9293 §3.10.7.4: the only thing that can arrive is a retransmission of the remote FIN:
     // ACK it and restart the 2MSL timeout. An in-sequence bare ACK needs no answer (answering it
     // would start an ACK loop with a peer that is in TIME-WAIT too); anything else gets an ACK.
-    if (s.has(0x01)) this.twExpires[w] = now + this.cfg.timeWaitMs;
+    if (s.has(0x01)) {
+      this.twExpires[w] = now + this.cfg.timeWaitMs;
+      if (this.twExpires[w] < this.dueMin) this.dueMin = this.twExpires[w];
+    }
     else if (s.seq() === rcvNxt && s.dataLen() === 0) return true;
     const o = this.outOpts;
     o.clear();
@@ -329,19 +333,28 @@ export class Tcp {
 
   // ------------------------------------------------------------------ timers
 
+  /**
+   * Lower bound of every armed timer and TIME-WAIT expiry: while now < dueMin no timer can be due,
+   * so poll() skips the scan (most polls follow a segment and have nothing due). Disarming a timer
+   * leaves it low; an early scan is harmless and recomputes it.
+   */
+  private dueMin = Infinity;
+
   /** Run due timers, send pending output, deliver events. Returns the next deadline. */
   poll(now: number): number {
     const tcbs = this.tcbs;
     const due = this.due;
-    let next = Infinity;
+    const scan = now >= this.dueMin;
     for (let i = 0; i < tcbs.length; i++) {
       const t = tcbs[i];
       if (t.state === CLOSED) continue;
-      const base = i * T_COUNT;
-      if (due[base + T_RTX] <= now) { due[base + T_RTX] = Infinity; onRetransmitTimeout(this, t, now); }
-      if (t.state !== CLOSED && due[base + T_DELACK] <= now) { due[base + T_DELACK] = Infinity; onDelayedAck(this, t, now); }
-      if (t.state !== CLOSED && due[base + T_KEEPALIVE] <= now) { due[base + T_KEEPALIVE] = Infinity; onKeepAlive(this, t, now); }
-      if (t.state !== CLOSED && due[base + T_LINGER] <= now) { due[base + T_LINGER] = Infinity; this.abort(t, ERR_TIMEOUT, now, false); }
+      if (scan) {
+        const base = i * T_COUNT;
+        if (due[base + T_RTX] <= now) { due[base + T_RTX] = Infinity; onRetransmitTimeout(this, t, now); }
+        if (t.state !== CLOSED && due[base + T_DELACK] <= now) { due[base + T_DELACK] = Infinity; onDelayedAck(this, t, now); }
+        if (t.state !== CLOSED && due[base + T_KEEPALIVE] <= now) { due[base + T_KEEPALIVE] = Infinity; onKeepAlive(this, t, now); }
+        if (t.state !== CLOSED && due[base + T_LINGER] <= now) { due[base + T_LINGER] = Infinity; this.abort(t, ERR_TIMEOUT, now, false); }
+      }
       if (t.state !== CLOSED && t.dirty) output(this, t, now);
     }
     // Events after timers (so an abort above is reported in this same pass).
@@ -364,23 +377,33 @@ export class Tcp {
       if (o !== null) this.deliverTo(o, ev);
     }
     this.pendingWork = false;
-    // Next deadline: timers, TIME-WAIT expiry.
+    if (scan || now >= this.dueMin) this.recomputeDueMin(now);
+    // Work raised during delivery (even on a CLOSED block a socket still holds) needs another pass.
+    let next = this.dueMin;
     for (let i = 0; i < tcbs.length; i++) {
-      // Events raised during delivery (even on a CLOSED block a socket still holds) need another pass.
-      if (tcbs[i].events !== 0 && tcbs[i].owner !== null) next = now;
-      if (tcbs[i].state === CLOSED) continue;
-      const base = i * T_COUNT;
-      for (let k = 0; k < T_COUNT; k++) if (due[base + k] < next) next = due[base + k];
-      if (tcbs[i].dirty) next = now;
+      const t = tcbs[i];
+      if ((t.events !== 0 && t.owner !== null) || (t.dirty && t.state !== CLOSED)) { next = now; break; }
     }
     for (let l = 0; l < this.lEvents.length; l++) if (this.lEvents[l] !== 0 && this.lOwner[l] !== null) next = now;
     if (this.pendingWork) next = now;
+    return next;
+  }
+
+  /** Exact earliest timer / TIME-WAIT expiry; expired TIME-WAIT records are freed here. */
+  private recomputeDueMin(now: number): void {
+    const tcbs = this.tcbs, due = this.due;
+    let next = Infinity;
+    for (let i = 0; i < tcbs.length; i++) {
+      if (tcbs[i].state === CLOSED) continue;
+      const base = i * T_COUNT;
+      for (let k = 0; k < T_COUNT; k++) if (due[base + k] < next) next = due[base + k];
+    }
     for (let w = 0; w < this.twCount; w++) {
       if ((this.twFlags[w] & 1) === 0) continue;
       if (this.twExpires[w] <= now) { this.twFlags[w] = 0; continue; }
       if (this.twExpires[w] < next) next = this.twExpires[w];
     }
-    return next;
+    this.dueMin = next;
   }
 
   /** Call a socket's deliver(); an exception in application code is counted, not propagated. */
@@ -406,7 +429,10 @@ export class Tcp {
     if (w !== null) w();
   }
 
-  setTimer(t: Tcb, k: number, at: number): void { this.due[t.id * T_COUNT + k] = at; }
+  setTimer(t: Tcb, k: number, at: number): void {
+    this.due[t.id * T_COUNT + k] = at;
+    if (at < this.dueMin) this.dueMin = at;
+  }
   timer(t: Tcb, k: number): number { return this.due[t.id * T_COUNT + k]; }
 
   /** Re-arm keepalive from the last receive time (RFC 1122 §4.2.3.6). */

@@ -81,4 +81,69 @@ describe("dhcp + dns + tcp on the simulator", () => {
       throw e;
     }
   });
+
+  it("new TCP({host}) resolves the name first, then connects; an unknown name calls onError", () => {
+    const seed = seedFromEnv();
+    try {
+      const net = new SimNetwork({ seed });
+      net.setFaults("*", "*", { delayMs: 2 });
+      const nb = net.addNode("board");
+      const board = new Stack({ address: "192.0.2.10", dnsServers: ["192.0.2.53"] }, nb);
+      nb.attach(board);
+      const dns = new DnsServer(net.addNode("dns"), "192.0.2.53");
+      dns.zone.set("echo.board.test", { a: "192.0.2.80", ttl: 300 });
+      net.node("dns").attach(dns);
+      const ns = net.addNode("echo");
+      const echo = new Stack({ address: "192.0.2.80" }, ns);
+      ns.attach(echo);
+      const clock = (): number => net.now;
+      const listener = new Listener({
+        stack: echo, clock, port: 7,
+        onReadable(this: Listener) {
+          const s = this.read();
+          if (s === undefined) return;
+          new TCP({
+            from: s,
+            onReadable(this: TCP) { const d = this.read(); if (d instanceof ArrayBuffer) this.write(d); },
+            onError(this: TCP) { this.close(); },
+          });
+        },
+      });
+      let reply = "", badError = 0, insideCall = false;
+      const log: string[] = [];
+      let good: TCP | undefined, bad: TCP | undefined;
+      net.schedule(1, () => {
+        insideCall = true;
+        good = new TCP({
+          stack: board, clock, host: "echo.board.test", port: 7,
+          onWritable(this: TCP) { if (insideCall) log.push("callback inside constructor"); if (reply === "") this.write(new TextEncoder().encode("by name")); },
+          onReadable(this: TCP) { const d = this.read(); if (d instanceof ArrayBuffer) reply += new TextDecoder().decode(d); },
+          onError(this: TCP) { log.push("good: onError"); },
+        });
+        assert.equal(good.remoteAddress, undefined, "no address before the name resolves");
+        assert.throws(() => good!.write(new Uint8Array(1)), /not ready/);
+        assert.equal(good.read(), undefined);
+        bad = new TCP({
+          stack: board, clock, host: "nowhere.board.test", port: 7,
+          onError(this: TCP) { badError++; },
+        });
+        insideCall = false;
+      });
+      const r = net.run({ until: () => reply === "by name" && badError > 0, maxMs: 60_000 });
+      assert.equal(reply, "by name", `${r.reason}: ${log.join(", ")}`);
+      assert.equal(badError, 1, "an unknown name ends in onError, once");
+      assert.equal(good!.remoteAddress, "192.0.2.80");
+      assert.deepEqual(log, []);
+      assert.throws(() => new TCP({ stack: board, clock, host: "bad..name", port: 7 }), RangeError);
+      assert.throws(() => new TCP({ stack: board, clock, host: 42 as unknown as string, port: 7 }), TypeError);
+      good!.close(); bad!.close(); listener.close();
+      net.run({ maxMs: 200_000 });
+      assert.equal(board.internalErrors + echo.internalErrors, 0);
+      assert.equal(board.tcp.inUse().connections, 0);
+      assert.equal(board.dns.inUse(), 0);
+    } catch (e) {
+      console.log(`tcp host option failed: replay with SEED=${seed}`);
+      throw e;
+    }
+  });
 });
