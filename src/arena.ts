@@ -4,9 +4,18 @@
  */
 export class Arena {
   readonly buffer: ArrayBuffer;
+  /** A view of the whole arena: copies between two parts of it use copyWithin (no allocation). */
+  readonly all: Uint8Array;
   private used = 0;
   constructor(bytes: number) {
     this.buffer = new ArrayBuffer(bytes);
+    this.all = new Uint8Array(this.buffer);
+  }
+
+  /** Copy n bytes from `src` at s to `dst` at d; both views must lie in this arena. */
+  copy(dst: Uint8Array, d: number, src: Uint8Array, s: number, n: number): void {
+    const from = src.byteOffset + s;
+    this.all.copyWithin(dst.byteOffset + d, from, from + n);
   }
   /** A view of the next `n` bytes (8-byte aligned). Throws if the plan was wrong (a bug, not input). */
   take(n: number): Uint8Array {

@@ -92,14 +92,14 @@ export function sendSegment(tcp: Tcp, t: Tcb, seq: number, flags: number, dataLe
   const hlen = TCP_HLEN + optLen;
   if (dataLen > 0) {
     // Copy payload from the ring: byte at sequence `seq` sits sndHead + (seq - sndUna) into the ring.
+    // Ring and tx frame are both in the stack's arena: at most two native copies, no allocation.
     const ring = t.snd, size = ring.length;
     let pos = t.sndHead + seqDiff(seq, t.sndUna);
     if (pos >= size) pos -= size;
     const to = TX_L4 + hlen;
-    for (let k = 0; k < dataLen; k++) {
-      b[to + k] = ring[pos];
-      if (++pos === size) pos = 0;
-    }
+    const first = size - pos < dataLen ? size - pos : dataLen;
+    stack.arena.copy(b, to, ring, pos, first);
+    if (first < dataLen) stack.arena.copy(b, to + first, ring, 0, dataLen - first);
   }
   fillTcpChecksum(b, TX_L4, hlen + dataLen, t.localIp, t.remoteIp);
   const ok = stack.sendIp(t.remoteIp, PROTO_TCP, hlen + dataLen, now, t.localIp);
