@@ -2,6 +2,8 @@
  * `npm start`: two simulated hosts on a lossy link. A client sends a file to a server through the
  * ECMA-419 classes (Listener, TCP), with a live progress line; then the connection table, the
  * counters, and a pcap for Wireshark. Options: --bytes N --loss P --delay MS --seed S --pcap FILE.
+ * --console PATH exposes the client's serial console on a pseudo-terminal (for the xstcp tool) and
+ * runs the simulation paced to the wall clock; --linger S keeps it up S seconds after the transfer.
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,7 +25,7 @@ function argStr(name: string, fallback: string): string {
   return i < 0 ? fallback : String(process.argv[i + 1]);
 }
 
-export function runDemo(): number {
+export async function runDemo(): Promise<number> {
   const seed = arg("seed", 1);
   const bytes = arg("bytes", 1 << 20);
   const loss = arg("loss", 0.02);
@@ -32,7 +34,8 @@ export function runDemo(): number {
   const pcap = new PcapWriter();
   const net = new SimNetwork({ seed, pcap });
   const a = net.addNode("client"), b = net.addNode("server");
-  const client = new Stack({ address: "192.0.2.1", preset: "default" }, a);
+  const consolePath = process.argv.includes("--console") ? argStr("console", "") : "";
+  const client = new Stack({ address: "192.0.2.1", preset: "default", ...(consolePath !== "" ? { traceFrames: 256, traceSnapBytes: 1514 } : {}) }, a);
   const server = new Stack({ address: "192.0.2.2", preset: "default" }, b);
   a.attach(client); b.attach(server);
   net.setFaults("*", "*", { loss, delayMs, jitterMs: 2, duplicate: 0.005, reorder: 0.005, bandwidth: 1_250_000 });
@@ -63,7 +66,22 @@ export function runDemo(): number {
     }, (err) => { failed = err; });
   });
   let midTable = "", lastMid = 0;
-  const r = net.run({ until: () => received >= 0 || failed, maxMs: 3_600_000 });
+  let r: { reason: string };
+  if (consolePath !== "") {
+    const { SimConsole, runRealtime } = await import("./console.js");
+    const sc = await SimConsole.open(client, { path: consolePath, clock });
+    console.log(`console of 192.0.2.1 on ${consolePath} (try: xstcp watch ${consolePath})`);
+    await runRealtime(net, { consoles: [sc], until: () => received >= 0 || failed });
+    r = { reason: "until" };
+    const linger = arg("linger", 30) * 1000;
+    const end = net.now + linger;
+    if (tty) process.stdout.write("\n");
+    console.log(`transfer over; console stays up ${linger / 1000} s`);
+    await runRealtime(net, { consoles: [sc], until: () => net.now >= end });
+    await sc.close();
+  } else {
+    r = net.run({ until: () => received >= 0 || failed, maxMs: 3_600_000 });
+  }
   if (tty) process.stdout.write("\n");
   void sock;
   const seconds = (net.now - 10) / 1000;
@@ -89,4 +107,6 @@ export function runDemo(): number {
   return ok ? 0 : 1;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = runDemo();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runDemo().then((code) => { process.exitCode = code; }, (e: unknown) => { console.error(e); process.exitCode = 1; });
+}
