@@ -35,8 +35,10 @@ export interface StackOptions {
   readonly maxConnections?: number;
   /** Listening ports. Default 4. */
   readonly maxListeners?: number;
-  /** SYN queue entries shared by all listeners (half-open connections). Default 8. */
+  /** Half-open (SYN-RECEIVED) connections per listener; beyond it, SYN cookies. Default half of maxConnections. */
   readonly synQueue?: number;
+  /** Answer SYNs with SYN cookies when the SYN queue is full (no state kept until the ACK). Default true. */
+  readonly synCookies?: boolean;
   /** TIME-WAIT records (compact, ~40 bytes each). Default 16. */
   readonly timeWaitEntries?: number;
   /** Per-connection send buffer, bytes. Must be >= 2 * MSS. */
@@ -130,6 +132,7 @@ export interface StackConfig {
   readonly maxConnections: number;
   readonly maxListeners: number;
   readonly synQueue: number;
+  readonly synCookies: boolean;
   readonly timeWaitEntries: number;
   readonly sendBufBytes: number;
   readonly recvBufBytes: number;
@@ -178,6 +181,7 @@ const common = {
   arpMaxTries: 3,
   mss: 1460,
   timestamps: true,
+  synCookies: true,
   sack: true,
   rtoInitialMs: 1000,
   rtoMinMs: 200,
@@ -212,13 +216,13 @@ const common = {
 /** Preset values; `address`/`netmask`/`gateway` come from the options. */
 export const presets: { readonly [P in PresetName]: Omit<StackConfig, "preset" | "address" | "netmask" | "gateway" | "windowScale"> } = {
   /** lwIP "Minimum" rank: 4 connections, 2 MSS buffers. */
-  minimal: { ...common, arpEntries: 4, arpPendingFrames: 2, maxConnections: 4, maxListeners: 2, synQueue: 4,
+  minimal: { ...common, arpEntries: 4, arpPendingFrames: 2, maxConnections: 4, maxListeners: 2, synQueue: 2,
     timeWaitEntries: 8, sendBufBytes: 2920, recvBufBytes: 2920 },
   /** lwIP "Default" rank: 4 MSS buffers (ESP-IDF TCP_WND = SND_BUF = 5744). */
-  default: { ...common, arpPendingFrames: 4, maxConnections: 8, maxListeners: 4, synQueue: 8,
+  default: { ...common, arpPendingFrames: 4, maxConnections: 8, maxListeners: 4, synQueue: 4,
     timeWaitEntries: 16, sendBufBytes: 5840, recvBufBytes: 5840 },
   /** lwIP "Iperf" rank: 64 KiB windows, window scaling. */
-  throughput: { ...common, arpPendingFrames: 8, maxConnections: 8, maxListeners: 4, synQueue: 16,
+  throughput: { ...common, arpPendingFrames: 8, maxConnections: 8, maxListeners: 4, synQueue: 4,
     timeWaitEntries: 32, sendBufBytes: 65536, recvBufBytes: 65536 },
 };
 
@@ -288,7 +292,7 @@ export function makeConfig(options: StackOptions = {}): StackConfig {
     if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`config.${key}: ${v} is outside ${lo}..${hi}`);
     out[key] = v;
   }
-  for (const key of ["timestamps", "sack", "windowScale", "dhcp"] as const) {
+  for (const key of ["timestamps", "sack", "windowScale", "dhcp", "synCookies"] as const) {
     const v = opts[key];
     if (v === undefined) continue;
     if (typeof v !== "boolean") throw new TypeError(`config.${key}: expected a boolean`);
@@ -296,6 +300,7 @@ export function makeConfig(options: StackOptions = {}): StackConfig {
   }
   const c = out as unknown as StackConfig & { windowScale?: boolean };
   if (options.windowScale === undefined) out.windowScale = c.recvBufBytes > 65535;
+  if (options.synQueue === undefined) out.synQueue = Math.max(1, c.maxConnections >> 1);
   // Netmask must be contiguous ones then zeros.
   const inv = (~c.netmask) >>> 0;
   if (((inv + 1) & inv) !== 0) throw new RangeError("config.netmask: not a contiguous mask");

@@ -134,12 +134,15 @@ export function sendRst(tcp: Tcp, src: number, dst: number, sport: number, dport
   tcp.c.tcpOutRsts++;
 }
 
-/** A control segment not tied to a Tcb (RST, TIME-WAIT ACK); the caller fills the options. */
+/**
+ * A control segment not tied to a Tcb (RST, TIME-WAIT ACK, SYN cookie SYN-ACK); the caller fills
+ * the options (`o.mss` etc. are written in SYN layout when `flags` has SYN).
+ */
 export function sendControl(tcp: Tcp, src: number, dst: number, sport: number, dport: number, seq: number, ack: number,
   flags: number, window: number, o: TcpOptions, now: number): void {
   const stack = tcp.stack;
   const b = stack.tx;
-  const optLen = emitTcpOptions(b, TX_L4 + TCP_HLEN, o, false);
+  const optLen = emitTcpOptions(b, TX_L4 + TCP_HLEN, o, (flags & SYN) !== 0);
   emitTcp(b, TX_L4, sport, dport, seq >>> 0, ack >>> 0, flags, window, optLen);
   fillTcpChecksum(b, TX_L4, TCP_HLEN + optLen, src, dst);
   if (stack.sendIp(dst, PROTO_TCP, TCP_HLEN + optLen, now, src)) tcp.c.tcpOutSegs++;

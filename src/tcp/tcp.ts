@@ -19,6 +19,9 @@ import {
 } from "./tcb.js";
 import { onDelayedAck, onKeepAlive, onRetransmitTimeout } from "./timers.js";
 
+/** MSS values a SYN cookie can carry (3 bits), smallest first. */
+const COOKIE_MSS: readonly number[] = Object.freeze([536, 1200, 1360, 1440, 1452, 1460]);
+
 /** What a Listener socket implements to hear about new connections. */
 export interface ListenerOwner {
   /** Called from Stack.poll() when connections are ready to accept (EV_ACCEPT) or on error. */
@@ -199,7 +202,11 @@ export class Tcp {
     const s = this.seg;
     const c = this.c;
     if (s.has(RST)) return;
-    if (s.has(ACK)) { sendRst(this, dst, src, s.dstPort(), s.srcPort(), s.ack(), 0, RST, now); return; }
+    if (s.has(ACK)) {
+      if (this.cookieAccept(l, src, dst, now)) return;
+      sendRst(this, dst, src, s.dstPort(), s.srcPort(), s.ack(), 0, RST, now);
+      return;
+    }
     if (!s.has(SYN)) return;
     // Backlog: half-open plus not-yet-accepted connections of this listener.
     let pending = 0, halfOpen = 0;
@@ -208,7 +215,13 @@ export class Tcp {
       pending++;
       if (t.state === SYN_RECEIVED) halfOpen++;
     }
-    if (pending >= this.lBacklog[l] || halfOpen >= this.cfg.synQueue) { c.tcpListenDrops++; return; }
+    if (pending >= this.lBacklog[l]) { c.tcpListenDrops++; return; }
+    if (halfOpen >= this.cfg.synQueue) {
+      // The SYN queue is full (a flood?): answer statelessly with a SYN cookie, or drop.
+      if (this.cfg.synCookies) this.sendCookie(src, dst, now);
+      else c.tcpListenDrops++;
+      return;
+    }
     const t = this.allocTcb();
     if (t === null) { c.tcpListenDrops++; c.tcpNoTcb++; return; }
     this.initTcb(t, dst, src, s.dstPort(), s.srcPort(), now);
@@ -226,6 +239,68 @@ export class Tcp {
     t.sndWl2 = t.iss;
     c.tcpPassiveOpens++;
     output(this, t, now);
+  }
+
+  // ------------------------------------------------------------------ SYN cookies (RFC 4987 §3.6)
+  //
+  // ISS = count(5 bits, 64 s periods) | MSS index (3 bits) | 24 bits of a keyed hash over the 4-tuple,
+  // the peer's ISN and the count. The final ACK (ISS + 1) is checked against the last two periods;
+  // the connection then starts ESTABLISHED with the MSS from the table and no other options (the
+  // cookie cannot carry window scale, SACK-permitted or timestamps).
+
+  private cookieHash(src: number, sport: number, dport: number, irs: number, count: number): number {
+    return this.isnHash.hash(src, ((sport << 16) | dport) >>> 0, (irs ^ Math.imul(count, 0x9e3779b9)) >>> 0) & 0xffffff;
+  }
+
+  private sendCookie(src: number, dst: number, now: number): void {
+    const s = this.seg, o = this.opts;
+    const irs = s.seq();
+    const count = Math.floor(now / 64000) & 31;
+    const peerMss = o.mss >= 0 ? o.mss : 536;
+    let idx = COOKIE_MSS.length - 1;
+    while (idx > 0 && COOKIE_MSS[idx] > Math.min(peerMss, this.ourMss())) idx--;
+    const iss = ((count << 27) | (idx << 24) | this.cookieHash(src, s.srcPort(), s.dstPort(), irs, count)) >>> 0;
+    const out = this.outOpts;
+    out.clear();
+    out.mss = this.ourMss();
+    const syn = 0x02 | ACK;
+    sendControl(this, dst, src, s.dstPort(), s.srcPort(), iss, seqAdd(irs, 1), syn, Math.min(this.cfg.recvBufBytes, 65535), out, now);
+    this.c.tcpSynCookiesSent++;
+  }
+
+  /** A bare ACK to a listener: is it the answer to one of our cookies? Then make the connection. */
+  private cookieAccept(l: number, src: number, dst: number, now: number): boolean {
+    const s = this.seg, c = this.c;
+    if (!this.cfg.synCookies || s.has(SYN) || s.has(RST) || !s.has(ACK)) return false;
+    const iss = (s.ack() - 1) >>> 0, irs = (s.seq() - 1) >>> 0;
+    const count = iss >>> 27, idx = (iss >>> 24) & 7;
+    const age = ((Math.floor(now / 64000) & 31) - count) & 31;
+    if (age > 1 || idx >= COOKIE_MSS.length || this.cookieHash(src, s.srcPort(), s.dstPort(), irs, count) !== (iss & 0xffffff)) {
+      c.tcpSynCookiesFailed++;
+      return false;
+    }
+    let pending = 0;
+    for (const t of this.tcbs) if (t.state !== CLOSED && t.listener === l && !t.accepted) pending++;
+    const t = pending < this.lBacklog[l] ? this.allocTcb() : null;
+    if (t === null) { c.tcpListenDrops++; return true; } // valid, but no room: the peer will retry
+    c.tcpSynCookiesOk++;
+    this.initTcb(t, dst, src, s.dstPort(), s.srcPort(), now);
+    t.iss = iss;
+    t.sndUna = seqAdd(iss, 1); t.sndNxt = t.sndUna; t.sndMax = t.sndUna;
+    t.irs = irs; t.rcvNxt = s.seq(); t.rcvAdv = t.rcvNxt;
+    t.peerMss = COOKIE_MSS[idx];
+    t.mss = Math.min(t.peerMss, this.stack.mtu - 40);
+    t.wsOk = false; t.sackOk = false; t.tsOk = false; t.sndScale = 0; t.rcvScale = 0;
+    const smss = this.effMss(t);
+    t.cwnd = Math.min(4 * smss, Math.max(2 * smss, 4380));
+    t.sndWnd = s.window(); t.maxSndWnd = t.sndWnd; t.sndWl1 = irs; t.sndWl2 = t.sndUna;
+    t.listener = l; t.accepted = false;
+    t.state = ESTABLISHED;
+    c.tcpPassiveOpens++;
+    this.queueAccept(t);
+    this.armKeepAlive(t);
+    segmentArrives(this, t, now); // the ACK may carry data
+    return true;
   }
 
   /** Apply the options of a received SYN (this.opts) to t (RFC 7323, RFC 2018, RFC 9293 §3.7.1). */
