@@ -7,7 +7,7 @@
  * sequence numbers near the real ones, checksums fixed most of the time so the frames reach deep.
  *
  * Frames never claim A's address (that would be an in-window injection into the transfer, which TCP
- * accepts by design) and ARP frames never claim A's address (ARP is unauthenticated).
+ * accepts by design) and ARP frames never claim A's or C's address (ARP is unauthenticated).
  *
  * Checks: no exception in any stack (internalErrors === 0), the transfer is byte-exact and closes,
  * counter conservation on B for every frame it was given, every pool is full again at the end.
@@ -105,10 +105,10 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   const perMs = o.perMs ?? 50;
   const size = o.transferBytes ?? Math.max(20_000, Math.round(o.frames * 3));
   const corpus = captureCorpus();
-  const tr = new Transfer({ seed: o.seed, up: size, down: size, faults: { delayMs: 10 } });
+  const tr = new Transfer({ seed: o.seed, up: size, down: size, faults: { delayMs: 10 }, server: { maxConnections: 24 } });
   const { net, A, B, nb } = tr;
   const nc: SimNode = net.addNode("c");
-  const C = new Stack({ address: "192.0.2.3" }, nc);
+  const C = new Stack({ address: "192.0.2.3", maxConnections: 16 }, nc);
   nc.attach(C);
   const problems: string[] = [];
   const kinds: Record<string, number> = {};
@@ -244,7 +244,11 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     if (b.length >= ETH_HLEN + 16 && get16(b, 12) === 0x0800 && get32(b, ETH_HLEN + 12) === A_IP) {
       put32(b, ETH_HLEN + 12, C_IP); fixChecksums(b);
     }
-    if (b.length >= ETH_HLEN + 18 && get16(b, 12) === 0x0806 && get32(b, ETH_HLEN + 14) === A_IP) put32(b, ETH_HLEN + 14, C_IP);
+    if (b.length >= ETH_HLEN + 18 && get16(b, 12) === 0x0806) {
+      // Nor may ARP rebind A's or C's address (ARP is unauthenticated: that would cut B off from them).
+      const spa = get32(b, ETH_HLEN + 14);
+      if (spa === A_IP || spa === C_IP) put32(b, ETH_HLEN + 14, parseIp("192.0.2.77"));
+    }
     if (b.length >= 12 && b[6] === aMac[0] && b[11] === aMac[5]) b.set(cMac, 6);
     return b;
   };
@@ -256,14 +260,21 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
       injected++;
       if (!tr.complete()) during++;
       if (o.progress !== undefined && o.progress > 0 && injected % o.progress === 0) {
-        process.stdout.write(`  ${injected} frames, t=${net.now} ms, transfer ${tr.moved()}/${2 * size} bytes\n`);
+        process.stdout.write(`  ${injected} frames, t=${net.now} ms, transfer ${tr.moved()}/${2 * size} bytes, B-C connections ${B.tcp.tcbs.filter((t) => t.state !== CLOSED && t.remoteIp === C_IP).length}, C in use ${C.tcp.inUse().connections}, B in use ${B.tcp.inUse().connections}, opened ${opened}\n`);
       }
     }
     if (B.internalErrors + A.internalErrors + C.internalErrors > 0 && problems.length === 0) {
       problems.push(`exception after ${injected} frames: ${String(B.lastInternalError ?? A.lastInternalError ?? C.lastInternalError)}`);
     }
     // Keep C's connections in several states: reopen when B has few of them.
-    if (injected % 2000 < perMs && B.tcp.tcbs.filter((t) => t.state !== CLOSED && t.remoteIp === C_IP).length < 4 && opened < 2000) openC(opened++);
+    // Release the blocks of connections the fuzz killed (their sockets let go), then reopen.
+    if (injected % 500 < perMs) {
+      for (const t of cConns) if (t.state === CLOSED && t.owner !== null) C.tcp.close(t, net.now, true);
+      for (const t of bConns) if (t.state === CLOSED && t.owner !== null) B.tcp.close(t, net.now, true);
+      cConns.splice(0, cConns.length, ...cConns.filter((t) => t.owner !== null));
+      bConns.splice(0, bConns.length, ...bConns.filter((t) => t.owner !== null));
+      if (B.tcp.tcbs.filter((t) => t.state !== CLOSED && t.remoteIp === C_IP).length < 5) openC(opened++);
+    }
     if (injected < o.frames) net.schedule(net.now + 1, burst);
   };
   net.schedule(10, burst);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { runCampaign } from "./campaign-core.js";
 
 const seed = process.env.SEED !== undefined ? Number(process.env.SEED) : 0x5eed;
-const frames = Number(process.env.FUZZ_FRAMES ?? 200_000);
+const frames = Number(process.env.FUZZ_FRAMES ?? 500_000);
 
 describe("fuzz: random and mutated frames into a stack with live connections", function () {
   this.timeout(180000);
