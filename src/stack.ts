@@ -328,8 +328,10 @@ export class Stack {
     }
     // Not resolved: queue this frame (destination filled in on reply) and ask.
     emitEth(t, 0, ZERO_MAC, 0, this.mac, 0, ETHERTYPE_IPV4);
+    const w = this.arp.want(hop, now);
+    if (w < 0) return false; // the cache is full of neighbours in use: dropped (arpCacheFull)
     const queued = this.arp.enqueue(hop, t, len);
-    if (this.arp.want(hop, now)) this.sendArpRequest(hop);
+    if (w > 0) this.sendArpRequest(hop);
     return queued;
   }
 

@@ -18,6 +18,8 @@ export class ArpCache {
   private readonly state: Uint8Array;
   private readonly expires: Float64Array;
   private readonly nextTry: Float64Array;
+  /** Last time a frame was sent with (or queued for) this entry: live neighbours are not evicted. */
+  private readonly lastUsed: Float64Array;
   private readonly tries: Uint8Array;
 
   /** Pending frames: fixed slots of `slotBytes`, each tagged with the next-hop address. */
@@ -39,6 +41,7 @@ export class ArpCache {
     this.state = new Uint8Array(n);
     this.expires = new Float64Array(n);
     this.nextTry = new Float64Array(n);
+    this.lastUsed = new Float64Array(n);
     this.tries = new Uint8Array(n);
     this.slotBytes = frameBytes;
     this.pendingCount = cfg.arpPendingFrames;
@@ -52,6 +55,7 @@ export class ArpCache {
     for (let i = 0; i < this.size; i++) {
       if (this.state[i] === RESOLVED && this.ip[i] === ip) {
         if (now >= this.expires[i]) { this.state[i] = FREE; return -1; }
+        this.lastUsed[i] = now;
         return i;
       }
     }
@@ -64,14 +68,31 @@ export class ArpCache {
     return -1;
   }
 
-  /** A free slot, else the resolved entry that expires soonest, else -1 (all incomplete). */
-  private victim(): number {
-    let best = -1;
+  /**
+   * A slot for a new entry: a free one, else an expired one, else the resolved entry idle the longest
+   * (unused for at least arpRetryMs), else the oldest incomplete one (its waiting frames are dropped),
+   * else -1. A neighbour in use is never evicted, so traffic toward many unknown (e.g. spoofed)
+   * addresses cannot push out a live peer.
+   */
+  private victim(now: number): number {
+    let idle = -1, incomplete = -1;
     for (let i = 0; i < this.size; i++) {
-      if (this.state[i] === FREE) return i;
-      if (this.state[i] === RESOLVED && (best < 0 || this.expires[i] < this.expires[best])) best = i;
+      const st = this.state[i];
+      if (st === FREE) return i;
+      if (st === RESOLVED) {
+        if (now >= this.expires[i]) return i;
+        if (now - this.lastUsed[i] >= this.cfg.arpRetryMs && (idle < 0 || this.lastUsed[i] < this.lastUsed[idle])) idle = i;
+      } else if (incomplete < 0 || this.lastUsed[i] < this.lastUsed[incomplete]) incomplete = i;
     }
-    return best;
+    if (idle >= 0) return idle;
+    if (incomplete >= 0) { this.dropPending(this.ip[incomplete]); return incomplete; }
+    return -1;
+  }
+
+  private dropPending(ip: number): void {
+    for (let s = 0; s < this.pendingCount; s++) {
+      if (this.pendingIp[s] === ip) { this.pendingIp[s] = -1; this.counters.arpPendingDropped++; }
+    }
   }
 
   /**
@@ -82,10 +103,11 @@ export class ArpCache {
     let i = this.find(ip);
     if (i < 0) {
       if (!create) return -1;
-      i = this.victim();
+      i = this.victim(now);
       if (i < 0) { this.counters.arpCacheFull++; return -1; }
       this.ip[i] = ip;
     }
+    this.lastUsed[i] = now;
     const m = i * 6;
     for (let k = 0; k < 6; k++) this.macs[m + k] = b[macAt + k];
     this.state[i] = RESOLVED;
@@ -95,24 +117,26 @@ export class ArpCache {
   }
 
   /**
-   * Start (or continue) resolving `ip`. Returns true when a request should be sent now
-   * (rate-limited to one per arpRetryMs per address).
+   * Start (or continue) resolving `ip`. Returns 1 when a request should be sent now (rate-limited to
+   * one per arpRetryMs per address), 0 when resolution is under way, -1 when the cache cannot track
+   * it (every slot holds a neighbour in use: counted, the frame should be dropped).
    */
-  want(ip: number, now: number): boolean {
+  want(ip: number, now: number): number {
     let i = this.find(ip);
     if (i < 0) {
-      i = this.victim();
-      if (i < 0) { this.counters.arpCacheFull++; return false; }
+      i = this.victim(now);
+      if (i < 0) { this.counters.arpCacheFull++; return -1; }
       this.ip[i] = ip;
       this.state[i] = INCOMPLETE;
       this.tries[i] = 1;
       this.nextTry[i] = now + this.cfg.arpRetryMs;
-      return true;
+      this.lastUsed[i] = now;
+      return 1;
     }
-    if (this.state[i] !== INCOMPLETE || now < this.nextTry[i]) return false;
+    if (this.state[i] !== INCOMPLETE || now < this.nextTry[i]) return 0;
     this.tries[i]++;
     this.nextTry[i] = now + this.cfg.arpRetryMs;
-    return true;
+    return 1;
   }
 
   /** Copy frame[0..len) into a free pending slot for next hop `ip`. False (counted) if full. */
@@ -147,10 +171,7 @@ export class ArpCache {
     for (let i = 0; i < this.size; i++) {
       if (this.state[i] !== INCOMPLETE || now < this.nextTry[i]) continue;
       if (this.tries[i] >= this.cfg.arpMaxTries) {
-        const ip = this.ip[i];
-        for (let s = 0; s < this.pendingCount; s++) {
-          if (this.pendingIp[s] === ip) { this.pendingIp[s] = -1; this.counters.arpPendingDropped++; }
-        }
+        this.dropPending(this.ip[i]);
         this.state[i] = FREE;
         continue;
       }

@@ -64,6 +64,8 @@ export function segmentArrives(tcp: Tcp, t: Tcb, now: number): void {
       sendSegment(tcp, t, t.iss, SYN | ACK, 0, now);
       return;
     }
+    // RFC 5961 §4.2: a SYN, whatever its sequence number, gets a (rate-limited) challenge ACK.
+    if ((flags & SYN) !== 0) { if (tcp.challengeAllowed(now)) sendAck(tcp, t, now); return; }
     c.tcpInUnacceptable++;
     // A keepalive or an old duplicate: just ACK. Note activity for keepalive.
     t.lastRecv = now; t.keepAliveSent = 0; tcp.armKeepAlive(t);
