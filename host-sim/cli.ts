@@ -4,13 +4,14 @@
  *
  *   netsim demo [--bytes N] [--loss P] [--delay MS] [--seed S] [--pcap FILE]
  *   netsim tap  --tap NAME --ip A.B.C.D/N [--gw G] [--dhcp] [--serve LIST] ...   (see `netsim tap --help`)
- *   netsim run  MODULE [--tap ...]                                               (an unchanged Moddable app)
+ *   netsim run  MODULE [--peer http|echo] [--seed S] [--bytes N] [--loss P] [--delay MS] [--max-ms MS] [--pcap FILE]
  */
 const [cmd, ...rest] = process.argv.slice(2);
 const usage = `usage: netsim <command> [options]
   demo   two simulated hosts, a lossy link, a file sent through the ECMA-419 classes (npm start)
   tap    one stack on a Linux TAP device (inside a network namespace), with built-in apps
-  run    run an unchanged Moddable-style app module on a simulated or TAP-attached stack
+  run    run an unchanged Moddable-style app module on a simulated stack (run MODULE [--peer http|echo] [--seed S]
+         [--bytes N] [--loss P] [--delay MS] [--max-ms MS] [--pcap FILE])
   help   this text`;
 
 async function main(): Promise<number> {

@@ -39,7 +39,7 @@ export interface StackOptions {
   readonly synQueue?: number;
   /** Answer SYNs with SYN cookies when the SYN queue is full (no state kept until the ACK). Default true. */
   readonly synCookies?: boolean;
-  /** TIME-WAIT records (compact, ~40 bytes each). Default 16. */
+  /** TIME-WAIT records (compact, 55 bytes each). Default 16. */
   readonly timeWaitEntries?: number;
   /** Per-connection send buffer, bytes. Must be >= 2 * MSS. */
   readonly sendBufBytes?: number;

@@ -155,9 +155,6 @@ export function dataSent(t: Tcb): number {
   return n < 0 ? 0 : n > t.sndLen ? t.sndLen : n;
 }
 
-/** Scratch for nextLostHole's second result (the hole's end). */
-const holeEnd = new Float64Array(1);
-
 /**
  * RFC 6675 §5 (C): while cwnd - pipe >= 1 SMSS, send NextSeg(): first a lost hole not yet
  * retransmitted (rule 1), else new data within the peer's window (rule 2). Returns true if it sent.
@@ -166,9 +163,9 @@ function sackRecoveryOutput(tcp: Tcp, t: Tcb, smss: number, maxLen: number, now:
   let sent = false;
   for (let guard = 0; guard < 256; guard++) {
     if (t.cwnd - pipe(t, smss) < smss) break;
-    const hole = nextLostHole(t, smss, holeEnd);
+    const hole = nextLostHole(t, smss, tcp.holeEnd);
     if (hole >= 0) {
-      let len = seqDiff(holeEnd[0], hole);
+      let len = seqDiff(tcp.holeEnd[0], hole);
       if (len > maxLen) len = maxLen;
       const avail = t.sndLen - seqDiff(hole, t.sndUna);
       if (len > avail) len = avail;

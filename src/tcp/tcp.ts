@@ -39,6 +39,11 @@ export class Tcp {
   readonly seg = new TcpView();
   readonly opts = new TcpOptions();
   readonly outOpts = new TcpOptions();
+  /**
+   * Scratch for nextLostHole's second result (the hole's end). Per instance, never at module scope:
+   * a preloaded module's typed arrays are read-only on the device.
+   */
+  readonly holeEnd = new Float64Array(1);
   readonly isnHash: KeyedHash;
   /** Our receive-window shift for connections (RFC 7323 §2.3), from recvBufBytes. */
   readonly rcvShift: number;
