@@ -38,7 +38,14 @@ export function segmentArrives(tcp: Tcp, t: Tcb, now: number): void {
   const wnd = t.rcvSpace();
   const rcvNxt = t.rcvNxt;
   let ok: boolean;
-  if (segLen === 0) ok = wnd === 0 ? seq === rcvNxt : seqLe(rcvNxt, seq) && seqLt(seq, seqAdd(rcvNxt, wnd));
+  // A bare ACK whose sequence number is exactly the right edge is accepted (as Linux does): a peer
+  // that filled our window sends its ACKs with SEQ = RCV.NXT + RCV.WND, and ignoring their ACK
+  // field stalls the connection while our data waits for acknowledgment.
+  // (Not for RSTs: RFC 5961 keeps their window strict.)
+  if (segLen === 0) {
+    const edge = seqAdd(rcvNxt, wnd);
+    ok = wnd === 0 ? seq === rcvNxt : seqLe(rcvNxt, seq) && ((flags & RST) === 0 ? seqLe(seq, edge) : seqLt(seq, edge));
+  }
   else if (wnd === 0) ok = false;
   else {
     const end = seqAdd(seq, segLen - 1);

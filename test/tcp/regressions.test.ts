@@ -131,5 +131,15 @@ describe("tcp: regressions found by the scripted peer", () => {
     assert.equal(p.counters.tcpFastRetrans, 0);
     assert.equal(p.t.inRecovery, false);
   });
-});
 
+  it("a bare ACK with SEQ exactly at our window's right edge is accepted and its ACK field used (lwIP interop, as Linux)", () => {
+    const p = established();
+    p.drain();
+    p.write(1000);
+    p.drain();
+    const edge = add(p.t.rcvNxt, p.t.rcvSpace());
+    p.peerSends({ flags: ACK, seq: edge, ack: add(OUR_ISS, 1001) });
+    assert.equal(p.t.sndUna, add(OUR_ISS, 1001), "the acknowledgment was taken");
+    p.expectNothing();
+  });
+});
