@@ -1,8 +1,9 @@
 /**
  * Faults between our stack and the Linux kernel (TAP in a namespace). This kernel has no netem: loss
- * on the kernel side with nftables (our frames into the kernel) and iptables' statistic match (the
- * kernel's frames to us), rate with tbf; delay, jitter, reordering, duplication, loss and corruption in
- * Node with the simulator's seeded FaultLink (netsim --loss/--delay/--dup/--reorder/--corrupt).
+ * on the kernel side with nftables and iptables' statistic match on input (our frames into the kernel;
+ * a drop on the kernel's OUTPUT is seen by its TCP, which sends again: no wire loss), rate with tbf;
+ * delay, jitter, reordering, duplication, loss (also the kernel's frames to us) and corruption in Node
+ * with the simulator's seeded FaultLink (netsim --loss/--delay/--dup/--reorder/--corrupt).
  * Transfers stay byte-exact (SHA-256 both ways); the pcap stays free of malformed frames.
  */
 import assert from "node:assert/strict";
@@ -38,10 +39,21 @@ describe("interop: faults between our stack and the Linux kernel (TAP in a names
     assert.deepEqual(pcapHygiene(r.judge), [], at);
   });
 
-  it("iptables (statistic) drops 3 % of the kernel's frames to us: both directions byte-exact, the kernel recovers", async function () {
+  it("iptables (statistic) drops 3 % of our frames on INPUT (and 3 % of the kernel's on OUTPUT): both directions byte-exact", async function () {
     const { r, at } = await run("iptables");
-    assert.ok(Number(r.faults.droppedPackets) > 0, `iptables dropped nothing: ${JSON.stringify(r.faults)}${at}`);
-    assert.ok((r.kernel.snmp.TcpRetransSegs ?? 0) > 0, `the kernel never retransmitted${at}`);
+    assert.ok(Number(r.faults.droppedPackets) > 0, `iptables INPUT dropped nothing: ${JSON.stringify(r.faults)}${at}`);
+    assert.ok(r.summary.stack.tcpRetransSegs! > 0, `we never retransmitted${at}`);
+    assert.deepEqual(pcapHygiene(r.judge), [], at);
+  });
+
+  it("Node-side FaultLink loses 3 % of the kernel's frames to us: byte-exact, the kernel repairs with SACK from our ACKs", async function () {
+    const { r, at } = await run("rxloss");
+    const f = r.summary.faults;
+    assert.ok(f !== null && f.rx !== null && f.rx.lost > 0, `nothing lost: ${JSON.stringify(f)}${at}`);
+    const k = r.kernel.snmp;
+    assert.ok((k.TcpRetransSegs ?? 0) > (k.TcpExtTCPLossProbes ?? 0), `the kernel retransmitted only tail loss probes: ${JSON.stringify(k)}${at}`);
+    assert.ok((k.TcpExtTCPSackRecovery ?? 0) > 0, `the kernel never entered SACK recovery (our SACK blocks?): ${JSON.stringify(k)}${at}`);
+    assert.equal(k.TcpExtTCPRenoRecovery ?? 0, 0, `the kernel fell back to Reno recovery: ${JSON.stringify(k)}${at}`);
     assert.deepEqual(pcapHygiene(r.judge), [], at);
   });
 

@@ -8,10 +8,13 @@
  * FAULT (this kernel has no netem):
  *   none
  *   nft      — kernel side, our frames into the kernel: nftables `iifname tap0 numgen random mod 100 < 3 drop`
- *   iptables — kernel side, the kernel's frames to us: iptables OUTPUT -o tap0 statistic random 3 % DROP
+ *   iptables — kernel side: iptables statistic random 3 % DROP on INPUT -i tap0 (our frames) and on
+ *              OUTPUT -o tap0 (a local drop: the kernel's TCP sees it and sends again, no wire loss)
  *   tbf      — kernel side: tc tbf 20 Mbit/s on tap0 (kernel -> us)
  *   node     — Node side (FaultLink): 1 % loss, 2 % duplication, 2 % reordering, 2 ms delay + 1 ms jitter, both ways
  *   corrupt  — Node side (FaultLink): 1 % of frames get one bit flipped, both ways
+ *   rxloss   — Node side (FaultLink): 3 % of the kernel's frames lost on the way to us (wire loss the
+ *              kernel must repair, from our SACK blocks)
  * argv: CASE [BYTES] [PRESET] [FAULT]
  */
 import { netnsMain, report, setupNamespace, sh, shAsync, startPeer } from "../../../host-sim/netns.js";
@@ -21,6 +24,7 @@ import { closeSession, DEV, KERNEL_IP, openSession, OUR_IP, sha256File, waitList
 const NODE_FAULTS: Record<string, string[]> = {
   node: ["--loss", "0.01", "--dup", "0.02", "--reorder", "0.02", "--delay", "2", "--jitter", "1", "--seed", "7"],
   corrupt: ["--corrupt", "0.01", "--seed", "3"],
+  rxloss: ["--loss", "0.03", "--faults-dir", "rx", "--seed", "9"],
 };
 
 /** Kernel-side fault rules (after tap0 exists, before traffic); returns a reader of their counters. */
@@ -35,10 +39,16 @@ function kernelFault(fault: string): () => Record<string, unknown> {
     };
   }
   if (fault === "iptables") {
+    // INPUT: our frames lost before the kernel's TCP (wire loss). OUTPUT: the kernel's own packets,
+    // but TCP sees that drop locally (EPERM) and sends the data again as new: no wire loss, no retransmission.
+    sh(`iptables -A INPUT -i ${DEV} -m statistic --mode random --probability 0.03 -j DROP`);
     sh(`iptables -A OUTPUT -o ${DEV} -m statistic --mode random --probability 0.03 -j DROP`);
     return () => {
-      const line = sh("iptables -L OUTPUT -v -n -x").split("\n").find((l) => /statistic/.test(l)) ?? "";
-      return { rule: "iptables OUTPUT -o tap0 statistic random 0.03 DROP", droppedPackets: Number(line.trim().split(/\s+/)[0] ?? -1) };
+      const count = (chain: string): number => {
+        const line = sh(`iptables -L ${chain} -v -n -x`).split("\n").find((l) => /statistic/.test(l)) ?? "";
+        return Number(line.trim().split(/\s+/)[0] ?? -1);
+      };
+      return { rule: "iptables INPUT -i tap0 / OUTPUT -o tap0 statistic random 0.03 DROP", droppedPackets: count("INPUT"), droppedOutput: count("OUTPUT") };
     };
   }
   if (fault === "tbf") {

@@ -413,7 +413,8 @@ export function kernelFacts(): KernelFacts {
     snmp: nstat("IpInHdrErrors", "IpInReceives", "TcpInCsumErrors", "TcpInErrs", "TcpRetransSegs", "TcpOutRsts",
       "TcpExtTCPLostRetransmit", "TcpExtTCPSackRecovery", "TcpExtTCPLossProbes", "TcpExtTCPSpuriousRTOs",
       "TcpExtTCPTimeouts", "TcpExtTCPDSACKRecv", "TcpExtTCPOFOQueue", "TcpExtTCPRcvQDrop", "TcpExtTCPZeroWindowDrop",
-      "TcpExtTCPSpuriousRtxHostQueues", "TcpExtTCPAbortOnData", "TcpExtTCPDSACKOldSent"),
+      "TcpExtTCPSpuriousRtxHostQueues", "TcpExtTCPAbortOnData", "TcpExtTCPDSACKOldSent", "TcpExtTCPRenoRecovery",
+      "TcpExtTCPSACKReorder", "TcpExtTCPFastRetrans", "TcpExtTCPSlowStartRetrans"),
   };
 }
 
