@@ -71,8 +71,8 @@ async function main(): Promise<void> {
   ]);
 
   await optional("./xs.js", "xsRows", "XS engine (xsnap)", "xs");
-  await optional("./tap.js", "tapRows", "TAP against the Linux kernel (inside a network namespace)", "tap");
-  await optional("./fuzz.js", "fuzzRows", "Fuzzing and attacks", "fuzz");
+  await optional("./tap.js", "benchTap", "TAP against the Linux kernel (inside a network namespace; needs root)", "tap");
+  await optional("./fuzz.js", "fuzzRows", "Fuzzing (one campaign against a stack with live connections)", "fuzz");
 
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(results, null, 2));

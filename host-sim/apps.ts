@@ -45,28 +45,26 @@ function serve(env: Env, port: number, make: (s: TCP | undefined) => void): List
   });
 }
 
-/** RFC 862 echo: everything read is written back; what does not fit waits for onWritable. */
+/**
+ * RFC 862 echo: everything read is written back. Only as many bytes are read as the send buffer can
+ * take now; the rest stays in the socket (so a peer's FIN is reported only once every byte has been
+ * echoed) and is read on onWritable.
+ */
 export function echoServer(env: Env, port = 7): { listener: Listener; stats: ServerStats } {
   const stats = newStats();
+  const empty = new Uint8Array(0);
   const listener = serve(env, port, (from) => {
     stats.accepted++;
-    let pending: Uint8Array | null = null;
     const flush = (s: TCP): void => {
       for (;;) {
-        if (pending === null) {
-          const b = s.read() as ArrayBuffer | undefined;
-          if (b === undefined) return;
-          pending = new Uint8Array(b);
-          stats.bytesIn += pending.length;
-        }
-        // write() is all-or-nothing: send what fits now, keep the rest for onWritable.
         let room: number;
-        try { room = s.write(pending.subarray(0, 0)); } catch { return; }
+        try { room = s.write(empty); } catch { return; }
         if (room <= 0) return;
-        const part = pending.subarray(0, Math.min(room, pending.length));
-        s.write(part);
-        stats.bytesOut += part.length;
-        pending = part.length === pending.length ? null : pending.subarray(part.length);
+        const b = s.read(room) as ArrayBuffer | undefined;
+        if (b === undefined) return;
+        stats.bytesIn += b.byteLength;
+        s.write(b);
+        stats.bytesOut += b.byteLength;
       }
     };
     new TCP({
