@@ -7,78 +7,17 @@
 import { SimNetwork } from "../../host-sim/simnet.js";
 import type { SimNode } from "../../host-sim/simnet.js";
 import type { Faults } from "../../host-sim/faults.js";
-import { Rng } from "../../host-sim/rng.js";
 import type { StackOptions } from "../../src/config.js";
 import { Stack } from "../../src/stack.js";
-import { EV_ERROR, EV_READABLE, EV_WRITABLE, type Tcb } from "../../src/tcp/tcb.js";
+import { EV_READABLE } from "../../src/tcp/tcb.js";
 import { parseIp } from "../../src/wire/bytes.js";
+import { pattern, Side } from "../helpers/bulk.js";
+
+export { pattern, Side };
 
 export const A_IP = parseIp("192.0.2.1");
 export const B_IP = parseIp("192.0.2.2");
 export const PORT = 80;
-
-export function pattern(seed: number, n: number): Uint8Array {
-  const r = new Rng(seed);
-  const b = new Uint8Array(n);
-  r.fill(b);
-  return b;
-}
-
-/** One side of a transfer: writes `out` then closes; reads everything into `got`. */
-export class Side {
-  t: Tcb | null = null;
-  sent = 0;
-  got: Uint8Array;
-  gotLen = 0;
-  error = 0;
-  done = false;
-  closedByPeer = false;
-  private readonly buf: Uint8Array;
-  constructor(readonly stack: Stack, readonly out: Uint8Array, expect: number, readonly clock: () => number, chunk = 1460) {
-    this.got = new Uint8Array(expect);
-    this.buf = new Uint8Array(chunk);
-  }
-  deliver(ev: number): void {
-    const t = this.t;
-    if (t === null) return;
-    const now = this.clock();
-    if ((ev & EV_READABLE) !== 0 || t.rcvLen > 0) {
-      for (let guard = 0; guard < 100000; guard++) {
-        const n = this.stack.tcp.read(t, this.buf, 0, this.buf.length, now);
-        if (n === 0) break;
-        if (this.gotLen + n > this.got.length) { this.gotLen = -1e9; break; }
-        this.got.set(this.buf.subarray(0, n), this.gotLen);
-        this.gotLen += n;
-      }
-    }
-    if ((ev & EV_WRITABLE) !== 0) this.pump(now);
-    if ((ev & EV_ERROR) !== 0 && t.rcvLen === 0) {
-      this.error = t.error;
-      this.closedByPeer = true;
-      this.finish(now);
-    }
-  }
-  pump(now: number): void {
-    const t = this.t;
-    if (t === null || this.done) return;
-    while (this.sent < this.out.length) {
-      const n = this.stack.tcp.write(t, this.out, this.sent, this.out.length - this.sent, now, true);
-      if (n === 0) break;
-      this.sent += n;
-    }
-    if (this.sent === this.out.length && !t.finQueued) this.stack.tcp.close(t, now, false);
-  }
-  finish(now: number): void {
-    if (this.done || this.t === null) return;
-    this.pump(now);
-    if (this.sent === this.out.length) { this.done = true; this.stack.tcp.close(this.t, now, true); }
-  }
-  ok(expect: Uint8Array): boolean {
-    if (this.gotLen !== expect.length) return false;
-    for (let i = 0; i < expect.length; i++) if (this.got[i] !== expect[i]) return false;
-    return true;
-  }
-}
 
 export interface TransferOptions {
   seed: number;

@@ -44,7 +44,7 @@ export interface BulkResult {
   net: SimNetwork;
 }
 
-function pattern(seed: number, n: number): Uint8Array {
+export function pattern(seed: number, n: number): Uint8Array {
   const r = new Rng(seed);
   const b = new Uint8Array(n);
   r.fill(b);
@@ -52,7 +52,7 @@ function pattern(seed: number, n: number): Uint8Array {
 }
 
 /** One side of the transfer: writes `out` then closes; reads everything into `got`. */
-class Side {
+export class Side {
   t: Tcb | null = null;
   sent = 0;
   got: Uint8Array;
@@ -61,7 +61,7 @@ class Side {
   error = 0;
   done = false;
   private readonly buf: Uint8Array;
-  constructor(readonly stack: Stack, readonly out: Uint8Array, expect: number, readonly clock: () => number, chunk: number) {
+  constructor(readonly stack: Stack, readonly out: Uint8Array, expect: number, readonly clock: () => number, chunk = 1460) {
     this.got = new Uint8Array(expect);
     this.buf = new Uint8Array(chunk);
   }
@@ -101,6 +101,12 @@ class Side {
     this.pump(now);
     if (this.sent === this.out.length) { this.done = true; this.stack.tcp.close(this.t, now, true); }
   }
+  /** Everything received equals `expect`. */
+  ok(expect: Uint8Array): boolean {
+    if (this.gotLen !== expect.length) return false;
+    for (let i = 0; i < expect.length; i++) if (this.got[i] !== expect[i]) return false;
+    return true;
+  }
 }
 
 export function runBulk(o: BulkOptions): BulkResult {
@@ -133,15 +139,10 @@ export function runBulk(o: BulkOptions): BulkResult {
   // A side still open when the peer's FIN arrives finishes from deliver().
   let lastDataMs = -1;
   const r = net.run({ until: () => { if (lastDataMs < 0 && server.gotLen === up.length && client.gotLen === down.length) lastDataMs = net.now; return false; }, maxMs: o.maxMs ?? 3_600_000, maxSteps: o.maxSteps ?? 1_000_000 });
-  const eq = (a: Uint8Array, n: number, b: Uint8Array): boolean => {
-    if (n !== b.length) return false;
-    for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-    return true;
-  };
   B.tcp.unlisten(l, net.now);
   return {
-    upOk: eq(server.got, server.gotLen, up),
-    downOk: eq(client.got, client.gotLen, down),
+    upOk: server.ok(up),
+    downOk: client.ok(down),
     upGot: server.gotLen, downGot: client.gotLen,
     clientError: client.error, serverError: server.error,
     clientClosed: client.done, serverClosed: server.done,
