@@ -3,13 +3,7 @@
  * to it (tsc in a scratch project with no Node types: src must be pure ES).
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+import { ROOT, typecheck } from "../helpers/typecheck.js";
 
 const APP = `
 import UDP from "embedded:io/socket/udp";
@@ -47,26 +41,7 @@ export function options(o: DeclOptions): UDPOptions { return o; }
 describe("udp socket types (types/embedded-io-socket-udp.d.ts)", () => {
   it("app code and the class type-check against the declarations", function () {
     this.timeout(120000);
-    const dir = mkdtempSync(path.join(tmpdir(), "udp-types-"));
-    try {
-      writeFileSync(path.join(dir, "app.ts"), APP);
-      writeFileSync(path.join(dir, "conform.ts"), CONFORM(ROOT));
-      writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({
-        compilerOptions: {
-          target: "ES2022", module: "ESNext", moduleResolution: "Bundler", lib: ["ES2022"], types: [],
-          strict: true, noEmit: true, skipLibCheck: false, noUnusedLocals: true,
-        },
-        files: [path.join(ROOT, "types/embedded-io-socket-udp.d.ts"), path.join(dir, "app.ts"), path.join(dir, "conform.ts")],
-      }));
-      let out = "";
-      try {
-        execFileSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", dir], { encoding: "utf8" });
-      } catch (e) {
-        out = String((e as { stdout?: string }).stdout ?? e);
-      }
-      assert.equal(out, "", out);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const out = typecheck(["types/embedded-io-socket-udp.d.ts"], { "app.ts": APP, "conform.ts": CONFORM(ROOT) });
+    assert.equal(out, "", out);
   });
 });
