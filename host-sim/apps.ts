@@ -17,6 +17,21 @@ export function patternByte(i: number): number { return (i * 7 + (i >>> 8)) & 0x
 export function fillPattern(b: Uint8Array, offset: number): void {
   for (let k = 0; k < b.length; k++) b[k] = patternByte(offset + k);
 }
+/**
+ * Write pattern bytes [sent, total) while the socket has room (`room` = its writable count), through
+ * `chunk`. Returns the new `sent`.
+ */
+export function writePattern(s: TCP, room: number, chunk: Uint8Array, sent: number, total: number): number {
+  while (sent < total && room > 0) {
+    const n = Math.min(room, chunk.length, total - sent);
+    const part = chunk.subarray(0, n);
+    fillPattern(part, sent);
+    room = s.write(part);
+    sent += n;
+  }
+  return sent;
+}
+
 /** SHA-256 of the first `n` pattern bytes. */
 export function patternSha256(n: number): string {
   const h = createHash("sha256");
@@ -152,14 +167,9 @@ export function httpServer(env: Env, port = 80): { listener: Listener; stats: Se
         stats.bytesOut += hdr.length;
         hdr = null;
       }
-      while (sent < body && room > 0) {
-        const n = Math.min(room, chunk.length, body - sent);
-        const part = chunk.subarray(0, n);
-        fillPattern(part, sent);
-        room = s.write(part);
-        sent += n;
-        stats.bytesOut += n;
-      }
+      const before = sent;
+      sent = writePattern(s, room, chunk, sent, body);
+      stats.bytesOut += sent - before;
       if (sent >= body) { closed = true; stats.closed++; s.close(); }
     };
     new TCP({
@@ -261,13 +271,7 @@ export function bulkSend(env: Env, address: string, port: number, total: number,
   return new TCP({
     address, port, stack: env.stack, clock: env.clock,
     onWritable(this: TCP, room: number): void {
-      while (sent < total && room > 0) {
-        const n = Math.min(room, chunk.length, total - sent);
-        const part = chunk.subarray(0, n);
-        fillPattern(part, sent);
-        room = this.write(part);
-        sent += n;
-      }
+      sent = writePattern(this, room, chunk, sent, total);
       progress({ sent, total });
       if (sent >= total && !closed) { closed = true; this.close(); done(false); }
     },

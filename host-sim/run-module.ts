@@ -17,7 +17,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Stack } from "../src/stack.js";
 import { TCP } from "../src/socket/tcp.js";
-import { echoServer, fillPattern, httpServer, patternByte, type Env, type ServerStats } from "./apps.js";
+import { echoServer, httpServer, patternByte, type Env, type ServerStats, writePattern } from "./apps.js";
 import { bindDefaultStack, installModdableGlobals, registerEmbeddedLoader } from "./loader.js";
 import { PcapWriter } from "./pcap.js";
 import { SimNetwork } from "./simnet.js";
@@ -73,13 +73,7 @@ function echoClient(env: Env, address: string, port: number, total: number, r: E
   return new TCP({
     address, port, stack: env.stack, clock: env.clock,
     onWritable(this: TCP, room: number): void {
-      while (r.sent < total && room > 0) {
-        const n = Math.min(room, chunk.length, total - r.sent);
-        const part = chunk.subarray(0, n);
-        fillPattern(part, r.sent);
-        room = this.write(part);
-        r.sent += n;
-      }
+      r.sent = writePattern(this, room, chunk, r.sent, total);
     },
     onReadable(this: TCP): void {
       for (;;) {

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { fillPattern, type Env } from "../../../host-sim/apps.js";
+import { type Env, writePattern } from "../../../host-sim/apps.js";
 import { sh } from "../../../host-sim/netns.js";
 import { TapDriver } from "../../../host-sim/tap.js";
 import { TCP } from "../../../src/socket/tcp.js";
@@ -58,13 +58,7 @@ export function echoClient(env: Env, address: string, port: number, total: numbe
     const sock: TCP = new TCP({
       address, port, stack: env.stack, clock: env.clock,
       onWritable(this: TCP, room: number): void {
-        while (sent < total && room > 0) {
-          const n = Math.min(room, chunk.length, total - sent);
-          const part = chunk.subarray(0, n);
-          fillPattern(part, sent);
-          room = this.write(part);
-          sent += n;
-        }
+        sent = writePattern(this, room, chunk, sent, total);
       },
       onReadable(this: TCP): void {
         for (let i = 0; i < 10_000; i++) {
@@ -101,13 +95,7 @@ export function holdingSender(env: Env, address: string, port: number, total: nu
     const sock: TCP = new TCP({
       address, port, stack: env.stack, clock: env.clock,
       onWritable(this: TCP, room: number): void {
-        while (sent < total && room > 0) {
-          const n = Math.min(room, chunk.length, total - sent);
-          const part = chunk.subarray(0, n);
-          fillPattern(part, sent);
-          room = this.write(part);
-          sent += n;
-        }
+        sent = writePattern(this, room, chunk, sent, total);
         if (sent >= total && !closing) {
           closing = true;
           void beforeClose().then(() => finish(this, ""), (e: unknown) => finish(this, String(e)));
